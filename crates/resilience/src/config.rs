@@ -1,0 +1,278 @@
+//! Breaker configuration, its defaults and its validation.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Largest accepted `failure_threshold` / `success_threshold`: the consecutive count lives in 30
+/// bits of the state word.
+pub const MAX_THRESHOLD: u32 = (1 << 30) - 1;
+
+/// Largest accepted `half_open_max_calls`: probes in flight live in 16 bits of the state word.
+pub const MAX_HALF_OPEN_CALLS: u32 = u16::MAX as u32;
+
+/// Largest accepted duration, in milliseconds (about 8.9 years). `timeout` may also be
+/// [`Duration::MAX`], which disables the per-call deadline.
+pub const MAX_DURATION_MS: u64 = 1 << 48;
+
+/// How a circuit breaker decides to open, to probe and to close.
+///
+/// ```
+/// use neural_trader_resilience::CircuitBreakerConfig;
+/// use std::time::Duration;
+///
+/// let critical = CircuitBreakerConfig {
+///     failure_threshold: 10,
+///     success_threshold: 3,
+///     timeout: Duration::from_secs(5),
+///     reset_timeout: Duration::from_secs(30),
+///     ..Default::default()
+/// };
+/// assert!(critical.validate().is_ok());
+/// assert_eq!(critical.half_open_max_calls(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CircuitBreakerConfig {
+    /// Number of consecutive failures before opening circuit (default 5).
+    pub failure_threshold: u32,
+
+    /// Number of consecutive successes needed to close from half-open (default 2).
+    pub success_threshold: u32,
+
+    /// Timeout for individual operations (default 30 s). [`Duration::MAX`] disables it.
+    pub timeout: Duration,
+
+    /// Time to wait before transitioning from open to half-open (default 60 s).
+    pub reset_timeout: Duration,
+
+    /// Probe calls admitted at once while half-open; `None` means `success_threshold`.
+    pub half_open_max_calls: Option<u32>,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        Self {
+            failure_threshold: 5,
+            success_threshold: 2,
+            timeout: Duration::from_secs(30),
+            reset_timeout: Duration::from_secs(60),
+            half_open_max_calls: None,
+        }
+    }
+}
+
+impl CircuitBreakerConfig {
+    /// The number of probes admitted at once while half-open.
+    pub fn half_open_max_calls(&self) -> u32 {
+        self.half_open_max_calls.unwrap_or(self.success_threshold)
+    }
+
+    /// Whether calls get a deadline (`timeout` is not [`Duration::MAX`]).
+    pub fn has_timeout(&self) -> bool {
+        self.timeout != Duration::MAX
+    }
+
+    /// Checks every field against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_count("failure_threshold", self.failure_threshold, MAX_THRESHOLD)?;
+        check_count("success_threshold", self.success_threshold, MAX_THRESHOLD)?;
+        if let Some(n) = self.half_open_max_calls {
+            check_count("half_open_max_calls", n, MAX_HALF_OPEN_CALLS)?;
+        }
+        if self.has_timeout() {
+            check_duration("timeout", self.timeout)?;
+        }
+        check_duration("reset_timeout", self.reset_timeout)
+    }
+
+    /// A copy with every out-of-range field moved to the nearest valid value (a threshold of 0
+    /// becomes 1, a zero duration becomes 1 ms). Used by the infallible constructors.
+    pub fn clamped(&self) -> Self {
+        let clamp_ms = |d: Duration| {
+            let ms = duration_ms_ceil(d).clamp(1, MAX_DURATION_MS);
+            Duration::from_millis(ms)
+        };
+        Self {
+            failure_threshold: self.failure_threshold.clamp(1, MAX_THRESHOLD),
+            success_threshold: self.success_threshold.clamp(1, MAX_THRESHOLD),
+            timeout: if self.has_timeout() {
+                clamp_ms(self.timeout)
+            } else {
+                Duration::MAX
+            },
+            reset_timeout: clamp_ms(self.reset_timeout),
+            half_open_max_calls: self
+                .half_open_max_calls
+                .map(|n| n.clamp(1, MAX_HALF_OPEN_CALLS)),
+        }
+    }
+}
+
+/// Whole milliseconds in `d`, rounded up so that a deadline is never early.
+pub(crate) fn duration_ms_ceil(d: Duration) -> u64 {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+fn check_count(field: &'static str, value: u32, max: u32) -> Result<(), ConfigError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(
+            field,
+            format!("must be an integer from 1 to {max}, got {value}"),
+        ))
+    }
+}
+
+fn check_duration(field: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() || duration_ms_ceil(value) > MAX_DURATION_MS {
+        Err(ConfigError::out_of_range(
+            field,
+            format!("must be a positive duration of at most {MAX_DURATION_MS} ms, got {value:?}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What kind of configuration mistake a [`ConfigError`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConfigErrorKind {
+    /// A value of the wrong type (only produced by bindings that read untyped input).
+    InvalidType,
+    /// A value outside its allowed range.
+    OutOfRange,
+    /// A value of the right type that is not allowed (an unknown option, an empty name).
+    InvalidValue,
+}
+
+impl ConfigErrorKind {
+    /// The stable error code, as Node.js spells it.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConfigErrorKind::InvalidType => "ERR_INVALID_ARG_TYPE",
+            ConfigErrorKind::OutOfRange => "ERR_OUT_OF_RANGE",
+            ConfigErrorKind::InvalidValue => "ERR_INVALID_ARG_VALUE",
+        }
+    }
+}
+
+/// A rejected configuration value: which field, what kind of mistake, and a readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field (or argument) at fault, as named in Rust (`failure_threshold`).
+    pub field: &'static str,
+    /// The kind of mistake.
+    pub kind: ConfigErrorKind,
+    /// What was expected and what was given.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A value outside its range.
+    pub fn out_of_range(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            kind: ConfigErrorKind::OutOfRange,
+            message: message.into(),
+        }
+    }
+
+    /// A value of the wrong type.
+    pub fn invalid_type(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            kind: ConfigErrorKind::InvalidType,
+            message: message.into(),
+        }
+    }
+
+    /// A value that is not allowed.
+    pub fn invalid_value(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            kind: ConfigErrorKind::InvalidValue,
+            message: message.into(),
+        }
+    }
+
+    /// The stable error code (`ERR_OUT_OF_RANGE`, ...).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Checks a breaker name: it must not be empty.
+pub fn validate_name(name: &str) -> Result<(), ConfigError> {
+    if name.is_empty() {
+        Err(ConfigError::invalid_value(
+            "name",
+            "must be a non-empty string",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_design() {
+        let c = CircuitBreakerConfig::default();
+        assert_eq!(c.failure_threshold, 5);
+        assert_eq!(c.success_threshold, 2);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.reset_timeout, Duration::from_secs(60));
+        assert_eq!(c.half_open_max_calls(), 2);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_values_are_reported_and_clamped() {
+        let c = CircuitBreakerConfig {
+            failure_threshold: 0,
+            reset_timeout: Duration::ZERO,
+            ..Default::default()
+        };
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.field, "failure_threshold");
+        assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+        let fixed = c.clamped();
+        assert_eq!(fixed.failure_threshold, 1);
+        assert_eq!(fixed.reset_timeout, Duration::from_millis(1));
+        assert!(fixed.validate().is_ok());
+    }
+
+    #[test]
+    fn timeout_max_disables_the_deadline() {
+        let c = CircuitBreakerConfig {
+            timeout: Duration::MAX,
+            ..Default::default()
+        };
+        assert!(!c.has_timeout());
+        assert!(c.validate().is_ok());
+        assert_eq!(c.clamped().timeout, Duration::MAX);
+    }
+
+    #[test]
+    fn sub_millisecond_durations_round_up() {
+        assert_eq!(duration_ms_ceil(Duration::from_micros(1)), 1);
+        assert_eq!(duration_ms_ceil(Duration::from_millis(7)), 7);
+    }
+
+    #[test]
+    fn empty_names_are_refused() {
+        assert_eq!(validate_name("").unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+        assert!(validate_name("api").is_ok());
+    }
+}
