@@ -1,1 +1,28 @@
+//! Node.js binding of the neural-trader circuit breakers.
+//!
+//! This crate only converts: JS values to core types and back, and core errors to JS errors with
+//! a stable `code`. Every decision lives in the pure-Rust core (`crates/resilience`), re-exported
+//! here as [`resilience`] so that Rust code can use the API of the design document:
+//!
+//! ```
+//! use neural_trader_napi::resilience::{CircuitBreaker, CircuitBreakerConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let cb = CircuitBreaker::new("my_service".to_string(), CircuitBreakerConfig::default());
+//! assert_eq!(cb.call(async { Ok::<i32, anyhow::Error>(42) }).await.unwrap(), 42);
+//! # }
+//! ```
+#![deny(clippy::all)]
 
+mod breaker;
+mod error;
+mod fast_path;
+mod metrics;
+mod options;
+mod registry;
+
+/// The Rust API: circuit breakers, their config, metrics and registry.
+pub mod resilience {
+    pub use neural_trader_resilience::*;
+}

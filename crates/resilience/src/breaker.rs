@@ -198,8 +198,12 @@ impl CircuitBreaker {
             }
             Outcome::Failure => {
                 self.counters.failure();
-                self.state
-                    .on_failure(token, &self.limits, || self.clock.now_ms())
+                // The opening is counted before the open period is published, so that no
+                // snapshot shows the half-opening of a period whose opening it does not count.
+                self.state.on_failure(token, &self.limits, || {
+                    self.counters.opened();
+                    self.clock.now_ms()
+                })
             }
             Outcome::Cancelled => {
                 self.counters.failure();
@@ -215,7 +219,7 @@ impl CircuitBreaker {
     /// Counts a transition; exactly one thread sees each.
     fn on_transition(&self, transition: Transition) {
         match transition {
-            Transition::Opened => self.counters.opened(),
+            Transition::Opened => {}
             Transition::HalfOpened {
                 opened_at_ms,
                 now_ms,

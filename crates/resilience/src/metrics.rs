@@ -86,7 +86,8 @@ impl Counters {
 
     /// The circuit half-opened at `now_ms` after being open since `opened_at_ms`.
     pub(crate) fn half_opened(&self, opened_at_ms: u64, now_ms: u64) {
-        self.times_half_opened.fetch_add(1, Ordering::Relaxed);
+        // Release: a snapshot that sees this half-opening also sees the opening before it.
+        self.times_half_opened.fetch_add(1, Ordering::Release);
         let from = opened_at_ms.max(self.reset_at_ms.load(Ordering::Relaxed));
         self.open_ms
             .fetch_add(now_ms.saturating_sub(from), Ordering::Relaxed);
@@ -108,6 +109,10 @@ impl Counters {
         now_ms: u64,
     ) -> CircuitBreakerMetrics {
         self.fold_fast_successes(fast);
+        // Half-openings first (Acquire), then openings: every opening counted before a
+        // half-opening we see is seen too, so `times_half_opened <= times_opened` between resets.
+        let times_half_opened = self.times_half_opened.load(Ordering::Acquire);
+        let times_opened = self.times_opened.load(Ordering::Relaxed);
         let successful_calls = self.successes.load(Ordering::Relaxed);
         let failed_calls = self.failures.load(Ordering::Relaxed);
         let rejected_calls = self.rejections.load(Ordering::Relaxed);
@@ -120,8 +125,8 @@ impl Counters {
             failed_calls,
             rejected_calls,
             total_open_time_ms: self.open_ms.load(Ordering::Relaxed) + in_progress,
-            times_opened: self.times_opened.load(Ordering::Relaxed),
-            times_half_opened: self.times_half_opened.load(Ordering::Relaxed),
+            times_opened,
+            times_half_opened,
         }
     }
 

@@ -159,7 +159,8 @@ pub(crate) enum Admission {
 /// A transition made by the calling thread (exactly one thread sees each transition).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transition {
-    /// CLOSED or HALF_OPEN -> OPEN.
+    /// CLOSED or HALF_OPEN -> OPEN (already counted by the `opening` callback of
+    /// [`StateMachine::on_failure`]).
     Opened,
     /// OPEN -> HALF_OPEN at `now_ms`, ending the open period begun at `opened_at_ms`.
     HalfOpened {
@@ -194,8 +195,13 @@ pub(crate) struct StateMachine {
     opened_at: AtomicU64,
 }
 
+/// The largest time a tagged slot holds: 48 bits, so that `ms << 16` loses nothing. An open
+/// period that would end later (a reset timeout near [`crate::MAX_DURATION_MS`]) ends at this
+/// time instead, which no clock reaches (clock readings fit in 48 bits).
+const MAX_TAGGED_MS: u64 = (1 << 48) - 1;
+
 fn tag(ms: u64, generation: u16) -> u64 {
-    (ms << 16) | generation as u64
+    (ms.min(MAX_TAGGED_MS) << 16) | generation as u64
 }
 
 fn untag(tagged: u64, generation: u16) -> Option<u64> {
@@ -355,13 +361,17 @@ impl StateMachine {
         }
     }
 
-    /// Records a failure of the call admitted with `token`; `now_ms` is read only when this
-    /// failure opens the circuit.
+    /// Records a failure of the call admitted with `token`.
+    ///
+    /// `opening` is called only when this failure opens the circuit, once, after the transition
+    /// and before the new open period is published: it returns the time the period starts, and
+    /// whatever it counts is visible to the thread that later half-opens this period (so
+    /// `times_half_opened` can never be seen ahead of `times_opened`).
     pub(crate) fn on_failure(
         &self,
         token: PermitToken,
         limits: &Limits,
-        now_ms: impl FnOnce() -> u64,
+        opening: impl FnOnce() -> u64,
     ) -> Option<Transition> {
         let mut w = self.load();
         loop {
@@ -383,7 +393,7 @@ impl StateMachine {
             };
             match self.cas(w, next) {
                 Ok(()) if opens => {
-                    let now = now_ms();
+                    let now = opening();
                     let generation = next.generation();
                     self.opened_at.store(tag(now, generation), Ordering::Release);
                     self.open_until.store(

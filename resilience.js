@@ -1,0 +1,343 @@
+'use strict'
+// The package entry: the generated loader (index.js) plus the per-call path of
+// `CircuitBreaker.prototype.call`, which is the only logic kept in JavaScript.
+//
+// Why in JavaScript: attaching `then` from Rust costs 0.3-5 us per call and a class-method call
+// ~280 ns (see shared research, hot-path.md). Here a call through a closed circuit never enters
+// native code: it reads the breaker's state from Rust memory with `Atomics.load` (an external
+// ArrayBuffer over the breaker's shared words, the same memory in every worker thread), runs
+// `fn`, and counts the success with one `Atomics.add`. Failures, calls while the circuit is not
+// closed, and transitions go to the Rust core (`__breaker*` functions, ~100 ns each). The state
+// machine itself lives only in Rust.
+//
+// Timeouts: one interval per thread, running only while timed calls are pending, ticks
+// every TICK_MS; a timed call joins the bucket of the tick at which it expires and leaves it in
+// O(1) when it settles. No timer per call, no timer per breaker.
+
+const binding = require('./index.js')
+
+const {
+  CircuitBreaker,
+  __breakerWords: breakerWords,
+  __breakerAcquire: breakerAcquire,
+  __breakerComplete: breakerComplete,
+  __breakerFold: breakerFold,
+  __sharedLayout: sharedLayout,
+} = binding
+
+const [STATE_SLOT, FAST_SUCCESS_SLOT, MODE_MASK] = sharedLayout()
+// Token of a call admitted by the JS fast path (closed circuit); native tokens are >= 0.
+const FAST = -2
+const FOLD_AT = 0x3fffffff
+const TICK_MS = 10
+
+/** Thrown (as a rejection) by `call` when the circuit is open. */
+class CircuitOpenError extends Error {
+  constructor(breaker, message) {
+    super(message)
+    this.code = 'ERR_CIRCUIT_OPEN'
+    this.breaker = breaker
+  }
+}
+CircuitOpenError.prototype.name = 'CircuitOpenError'
+
+/** Thrown (as a rejection) by `call` when `fn` outlives the breaker's timeout. */
+class CircuitTimeoutError extends Error {
+  constructor(breaker, timeout) {
+    super(`Circuit breaker '${breaker}' timed out after ${timeout} ms`)
+    this.code = 'ERR_CIRCUIT_TIMEOUT'
+    this.breaker = breaker
+    this.timeout = timeout
+  }
+}
+CircuitTimeoutError.prototype.name = 'CircuitTimeoutError'
+
+// Breaker errors carry no stack: it would only show this module's internals, and capturing one
+// is most of the cost of a rejection.
+function withoutStack(make) {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
+  return `type ${typeof value} (${String(value)})`
+}
+
+function invalidFn(fn) {
+  const err = new TypeError(`The "fn" argument must be of type function. Received ${describe(fn)}`)
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
+
+/** Per-breaker state of the call path, made on the first call of each JS wrapper. */
+class CallPath {
+  constructor(breaker) {
+    this.handle = breaker.__handle()
+    this.name = breaker.name
+    const { timeout } = breaker.options
+    this.timeout = timeout === false ? 0 : timeout
+    this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
+    this.openMessage = `Circuit breaker '${this.name}' is OPEN`
+    try {
+      this.words = new Int32Array(breakerWords(this.handle))
+    } catch {
+      // The runtime forbids external buffers: a state slot that never reads CLOSED sends every
+      // call through the native path, which is slower but exact.
+      this.words = new Int32Array([1, 0, 0, 0])
+    }
+    this.onOk = (value) => {
+      fastSuccess(this)
+      return value
+    }
+    this.onError = (error) => {
+      breakerComplete(this.handle, 0, false)
+      throw error
+    }
+  }
+}
+
+const kCallPath = Symbol('neural-trader.resilience.callPath')
+
+function callPathOf(breaker) {
+  if (!(breaker instanceof CircuitBreaker)) {
+    const err = new TypeError('CircuitBreaker.prototype.call must be called on a CircuitBreaker')
+    err.code = 'ERR_INVALID_THIS'
+    throw err
+  }
+  return breaker[kCallPath] ?? (breaker[kCallPath] = new CallPath(breaker))
+}
+
+function fastSuccess(path) {
+  const words = path.words
+  if (Atomics.load(words, STATE_SLOT) === 0) {
+    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(path.handle)
+  } else {
+    // A failure count to clear, or the circuit moved on: let the core decide.
+    breakerComplete(path.handle, 0, true)
+  }
+}
+
+function report(path, token, ok) {
+  if (token === FAST) {
+    if (ok) fastSuccess(path)
+    else breakerComplete(path.handle, 0, false)
+  } else {
+    breakerComplete(path.handle, token, ok)
+  }
+}
+
+function isThenable(value) {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof value.then === 'function')
+  )
+}
+
+function asPromise(thenable) {
+  return thenable instanceof Promise ? thenable : Promise.resolve(thenable)
+}
+
+/**
+ * Runs `fn` through the breaker and settles with exactly what `fn` returned, resolved, threw or
+ * rejected with; rejects with a `CircuitOpenError` when the circuit is open and a
+ * `CircuitTimeoutError` when `fn` outlives the timeout.
+ */
+function call(fn) {
+  if (typeof fn !== 'function') return Promise.reject(invalidFn(fn))
+  let path = this?.[kCallPath]
+  if (path === undefined) {
+    try {
+      path = callPathOf(this)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return runClosed(path, fn)
+  return runNative(path, fn)
+}
+
+function runClosed(path, fn) {
+  let result
+  try {
+    result = fn()
+  } catch (error) {
+    breakerComplete(path.handle, 0, false)
+    return Promise.reject(error)
+  }
+  if (!isThenable(result)) {
+    fastSuccess(path)
+    return Promise.resolve(result)
+  }
+  if (path.ticks === 0) return asPromise(result).then(path.onOk, path.onError)
+  return withTimeout(path, asPromise(result), FAST)
+}
+
+function runNative(path, fn) {
+  const token = breakerAcquire(path.handle)
+  if (token < 0) {
+    return Promise.reject(withoutStack(() => new CircuitOpenError(path.name, path.openMessage)))
+  }
+  let result
+  try {
+    result = fn()
+  } catch (error) {
+    breakerComplete(path.handle, token, false)
+    return Promise.reject(error)
+  }
+  if (!isThenable(result)) {
+    breakerComplete(path.handle, token, true)
+    return Promise.resolve(result)
+  }
+  if (path.ticks === 0) {
+    return asPromise(result).then(
+      (value) => {
+        breakerComplete(path.handle, token, true)
+        return value
+      },
+      (error) => {
+        breakerComplete(path.handle, token, false)
+        throw error
+      },
+    )
+  }
+  return withTimeout(path, asPromise(result), token)
+}
+
+// ---- timeouts -------------------------------------------------------------------------------
+
+let tick = 0
+let timer = null
+let pending = 0
+const buckets = new Map()
+let lastDue = -1
+let lastBucket = null
+
+class TimedCall {
+  constructor(path, token) {
+    this.path = path
+    this.token = token
+    this.resolve = null
+    this.reject = null
+    this.bucket = null
+    this.index = 0
+  }
+}
+
+function withTimeout(path, promise, token) {
+  const timed = new TimedCall(path, token)
+  const outer = new Promise((resolve, reject) => {
+    timed.resolve = resolve
+    timed.reject = reject
+  })
+  schedule(timed, path.ticks)
+  promise.then(
+    (value) => {
+      if (unschedule(timed)) {
+        report(path, token, true)
+        timed.resolve(value)
+      }
+    },
+    (error) => {
+      if (unschedule(timed)) {
+        report(path, token, false)
+        timed.reject(error)
+      }
+    },
+  )
+  return outer
+}
+
+function schedule(timed, ticks) {
+  const due = tick + ticks
+  let bucket = lastBucket
+  if (due !== lastDue) {
+    bucket = buckets.get(due)
+    if (bucket === undefined) {
+      bucket = []
+      buckets.set(due, bucket)
+    }
+    lastDue = due
+    lastBucket = bucket
+  }
+  timed.bucket = bucket
+  timed.index = bucket.length
+  bucket.push(timed)
+  pending++
+  if (timer === null) {
+    // Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
+    timer = setInterval(onTick, TICK_MS)
+  }
+}
+
+// Takes a call out of its bucket; false if it already timed out.
+function unschedule(timed) {
+  const bucket = timed.bucket
+  if (bucket === null) return false
+  timed.bucket = null
+  const last = bucket.pop()
+  if (last !== timed) {
+    bucket[timed.index] = last
+    last.index = timed.index
+  }
+  pending--
+  return true
+}
+
+function onTick() {
+  tick++
+  const expired = buckets.get(tick)
+  if (expired !== undefined) {
+    buckets.delete(tick)
+    if (expired === lastBucket) {
+      lastDue = -1
+      lastBucket = null
+    }
+    for (const timed of expired) {
+      timed.bucket = null
+      pending--
+      const { path } = timed
+      report(path, timed.token, false)
+      timed.reject(withoutStack(() => new CircuitTimeoutError(path.name, path.timeout)))
+    }
+  }
+  if (pending === 0) {
+    clearInterval(timer)
+    timer = null
+    buckets.clear()
+    lastDue = -1
+    lastBucket = null
+  }
+}
+
+Object.defineProperty(CircuitBreaker.prototype, 'call', {
+  value: call,
+  writable: true,
+  configurable: true,
+  enumerable: false,
+})
+
+// The native half of the call path stays private.
+const internal = new Set([
+  '__breakerWords',
+  '__breakerAcquire',
+  '__breakerComplete',
+  '__breakerFold',
+  '__sharedLayout',
+])
+const publicExports = {}
+for (const key of Object.keys(binding)) {
+  if (!internal.has(key)) publicExports[key] = binding[key]
+}
+publicExports.CircuitOpenError = CircuitOpenError
+publicExports.CircuitTimeoutError = CircuitTimeoutError
+
+module.exports = publicExports

@@ -1,0 +1,216 @@
+//! Reads breaker names and options from JS values, strictly: wrong types, out-of-range numbers
+//! and unknown keys are thrown as `TypeError` / `RangeError` with a Node.js-style `code`.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Either, Object};
+use napi::{Env, JsValue, Result, Unknown, ValueType};
+use napi_derive::napi;
+use neural_trader_resilience::{
+    CircuitBreakerConfig, ConfigError, MAX_DURATION_MS, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD,
+};
+
+use crate::error::throw_config_error;
+
+/// Options of a circuit breaker. Durations are in milliseconds.
+#[napi(object)]
+pub struct CircuitBreakerOptions {
+    /// Consecutive failures that open the circuit (default 5).
+    pub failure_threshold: Option<u32>,
+    /// Consecutive successes in half-open that close the circuit (default 2).
+    pub success_threshold: Option<u32>,
+    /// Deadline of each call in ms (default 30000); `false` disables it.
+    #[napi(ts_type = "number | false")]
+    pub timeout: Option<Either<f64, bool>>,
+    /// How long the circuit stays open before a probe is let through, in ms (default 60000).
+    pub reset_timeout: Option<f64>,
+    /// Probe calls admitted at once while half-open (default: `successThreshold`).
+    pub half_open_max_calls: Option<u32>,
+}
+
+impl From<&CircuitBreakerConfig> for CircuitBreakerOptions {
+    fn from(c: &CircuitBreakerConfig) -> Self {
+        Self {
+            failure_threshold: Some(c.failure_threshold),
+            success_threshold: Some(c.success_threshold),
+            timeout: Some(if c.has_timeout() {
+                Either::A(c.timeout.as_secs_f64() * 1000.0)
+            } else {
+                Either::B(false)
+            }),
+            reset_timeout: Some(c.reset_timeout.as_secs_f64() * 1000.0),
+            half_open_max_calls: Some(c.half_open_max_calls()),
+        }
+    }
+}
+
+const OPTION_NAMES: &str =
+    "failureThreshold, successThreshold, timeout, resetTimeout, halfOpenMaxCalls";
+
+fn describe(value: &Unknown<'_>) -> String {
+    match value.get_type() {
+        Ok(ValueType::Number) => match unsafe { value.cast::<f64>() } {
+            Ok(n) => format!("{n}"),
+            Err(_) => "a number".into(),
+        },
+        Ok(ValueType::String) => "a string".into(),
+        Ok(ValueType::Boolean) => match unsafe { value.cast::<bool>() } {
+            Ok(b) => format!("{b}"),
+            Err(_) => "a boolean".into(),
+        },
+        Ok(ValueType::Null) => "null".into(),
+        Ok(ValueType::Undefined) => "undefined".into(),
+        Ok(ValueType::Function) => "a function".into(),
+        Ok(ValueType::BigInt) => "a bigint".into(),
+        Ok(ValueType::Symbol) => "a symbol".into(),
+        _ => "an object".into(),
+    }
+}
+
+/// Reads a breaker name: a non-empty string.
+pub(crate) fn read_name(env: &Env, name: Option<Unknown<'_>>) -> Result<String> {
+    let name = match name {
+        Some(v) if v.get_type()? == ValueType::String => unsafe { v.cast::<String>()? },
+        other => {
+            let received = other.as_ref().map_or("undefined".to_string(), describe);
+            let message =
+                format!("The \"name\" argument must be of type string. Received {received}");
+            return Err(throw_config_error(
+                env,
+                &ConfigError::invalid_type("name", message.clone()),
+                &message,
+            ));
+        }
+    };
+    if name.is_empty() {
+        let message = "The \"name\" argument must be a non-empty string".to_string();
+        return Err(throw_config_error(
+            env,
+            &ConfigError::invalid_value("name", message.clone()),
+            &message,
+        ));
+    }
+    Ok(name)
+}
+
+/// Reads an options object (`undefined` or `null`: all defaults).
+pub(crate) fn read_options(env: &Env, options: Option<Unknown<'_>>) -> Result<CircuitBreakerConfig> {
+    let mut config = CircuitBreakerConfig::default();
+    let Some(options) = options else {
+        return Ok(config);
+    };
+    match options.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(config),
+        ValueType::Object if !options.is_array()? => {}
+        _ => {
+            let message = format!(
+                "The \"options\" argument must be of type object. Received {}",
+                describe(&options)
+            );
+            return Err(throw_config_error(
+                env,
+                &ConfigError::invalid_type("options", message.clone()),
+                &message,
+            ));
+        }
+    }
+    let object: Object = unsafe { options.cast()? };
+    for key in Object::keys(&object)? {
+        let Some(value) = object.get::<Unknown>(&key)? else {
+            continue;
+        };
+        if value.get_type()? == ValueType::Undefined {
+            continue;
+        }
+        match key.as_str() {
+            "failureThreshold" => {
+                config.failure_threshold = read_count(env, "failureThreshold", &value, MAX_THRESHOLD)?
+            }
+            "successThreshold" => {
+                config.success_threshold = read_count(env, "successThreshold", &value, MAX_THRESHOLD)?
+            }
+            "halfOpenMaxCalls" => {
+                config.half_open_max_calls =
+                    Some(read_count(env, "halfOpenMaxCalls", &value, MAX_HALF_OPEN_CALLS)?)
+            }
+            "resetTimeout" => config.reset_timeout = read_duration(env, "resetTimeout", &value, false)?,
+            "timeout" => config.timeout = read_duration(env, "timeout", &value, true)?,
+            unknown => {
+                let message = format!(
+                    "The option \"{unknown}\" is not a circuit breaker option (expected one of {OPTION_NAMES})"
+                );
+                return Err(throw_config_error(
+                    env,
+                    &ConfigError::invalid_value("options", message.clone()),
+                    &message,
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
+
+fn type_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_>) -> napi::Error {
+    let message = format!(
+        "The \"{field}\" option must be {expected}. Received {}",
+        describe(value)
+    );
+    throw_config_error(env, &ConfigError::invalid_type(field, message.clone()), &message)
+}
+
+fn range_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_>) -> napi::Error {
+    let message = format!(
+        "The value of \"{field}\" is out of range. It must be {expected}. Received {}",
+        describe(value)
+    );
+    throw_config_error(env, &ConfigError::out_of_range(field, message.clone()), &message)
+}
+
+fn read_number(env: &Env, field: &'static str, value: &Unknown<'_>, expected: &str) -> Result<f64> {
+    if value.get_type()? != ValueType::Number {
+        return Err(type_error(env, field, expected, value));
+    }
+    unsafe { value.cast::<f64>() }
+}
+
+fn read_count(env: &Env, field: &'static str, value: &Unknown<'_>, max: u32) -> Result<u32> {
+    let n = read_number(env, field, value, "of type number")?;
+    if n.fract() != 0.0 || !(1.0..=max as f64).contains(&n) {
+        return Err(range_error(
+            env,
+            field,
+            &format!("an integer >= 1 and <= {max}"),
+            value,
+        ));
+    }
+    Ok(n as u32)
+}
+
+fn read_duration(
+    env: &Env,
+    field: &'static str,
+    value: &Unknown<'_>,
+    may_disable: bool,
+) -> Result<Duration> {
+    if may_disable && value.get_type()? == ValueType::Boolean {
+        if !unsafe { value.cast::<bool>()? } {
+            return Ok(Duration::MAX);
+        }
+        return Err(type_error(env, field, "a number of milliseconds or false", value));
+    }
+    let expected = if may_disable {
+        "a number of milliseconds or false"
+    } else {
+        "a number of milliseconds"
+    };
+    let ms = read_number(env, field, value, expected)?;
+    if !(ms.is_finite() && ms > 0.0 && ms <= MAX_DURATION_MS as f64) {
+        return Err(range_error(
+            env,
+            field,
+            &format!("a finite number of milliseconds > 0 and <= {MAX_DURATION_MS}"),
+            value,
+        ));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}

@@ -1,0 +1,99 @@
+//! The `CircuitBreakerRegistry` class.
+
+use std::collections::HashMap;
+
+use napi::{Env, Result, Unknown};
+use napi_derive::napi;
+use neural_trader_resilience as core;
+
+use crate::breaker::CircuitBreaker;
+use crate::metrics::CircuitBreakerMetrics;
+use crate::options::{read_name, read_options};
+
+/// Breakers by name. `CircuitBreakerRegistry.global()` is the process-wide registry: every
+/// worker thread that asks it for a name gets the same breaker.
+#[napi]
+pub struct CircuitBreakerRegistry {
+    inner: core::CircuitBreakerRegistry,
+}
+
+#[napi]
+impl CircuitBreakerRegistry {
+    /// A new, empty, private registry.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            inner: core::CircuitBreakerRegistry::new(),
+        }
+    }
+
+    /// The process-wide registry, shared by every worker thread.
+    #[napi(factory)]
+    pub fn global() -> Self {
+        Self {
+            inner: core::CircuitBreakerRegistry::global().clone(),
+        }
+    }
+
+    /// Creates a breaker under `name`, replacing any breaker registered under that name.
+    #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
+    pub fn register(&self, env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<CircuitBreaker> {
+        let name = read_name(&env, name)?;
+        let config = read_options(&env, options)?;
+        Ok(CircuitBreaker::wrap(self.inner.insert(name, config)))
+    }
+
+    /// The breaker registered under `name`, or `null`.
+    #[napi(ts_args_type = "name: string")]
+    pub fn get(&self, env: Env, name: Option<Unknown>) -> Result<Option<CircuitBreaker>> {
+        let name = read_name(&env, name)?;
+        Ok(self.inner.lookup(&name).map(CircuitBreaker::wrap))
+    }
+
+    /// The breaker under `name`, created with `options` if there is none (an existing breaker
+    /// keeps its options; the given ones are still checked).
+    #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
+    pub fn get_or_create(&self, env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<CircuitBreaker> {
+        let name = read_name(&env, name)?;
+        let config = read_options(&env, options)?;
+        Ok(CircuitBreaker::wrap(self.inner.lookup_or_insert(name, config)))
+    }
+
+    /// Removes the breaker under `name`; returns whether there was one. Holders of the breaker
+    /// keep a working breaker.
+    #[napi(ts_args_type = "name: string")]
+    pub fn remove(&self, env: Env, name: Option<Unknown>) -> Result<bool> {
+        let name = read_name(&env, name)?;
+        Ok(self.inner.remove(&name).is_some())
+    }
+
+    /// The registered names, sorted.
+    #[napi]
+    pub fn list_names(&self) -> Vec<String> {
+        let mut names = self.inner.names();
+        names.sort();
+        names
+    }
+
+    /// Metrics of every registered breaker, by name.
+    #[napi(ts_return_type = "Record<string, CircuitBreakerMetrics>")]
+    pub fn get_all_metrics(&self) -> HashMap<String, CircuitBreakerMetrics> {
+        self.inner
+            .all_metrics()
+            .into_iter()
+            .map(|(name, m)| (name, m.into()))
+            .collect()
+    }
+
+    /// The number of registered breakers.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl Default for CircuitBreakerRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
