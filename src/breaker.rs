@@ -32,11 +32,16 @@ impl CircuitBreaker {
 impl CircuitBreaker {
     /// Creates a breaker. Throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`)
     /// or `RangeError` (`ERR_OUT_OF_RANGE`) for a bad name or options.
-    #[napi(constructor, ts_args_type = "name: string, options?: CircuitBreakerOptions")]
+    #[napi(
+        constructor,
+        ts_args_type = "name: string, options?: CircuitBreakerOptions"
+    )]
     pub fn new(env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
         let name = read_name(&env, name)?;
         let config = read_options(&env, options)?;
-        Ok(Self::wrap(Arc::new(core::CircuitBreaker::new(name, config))))
+        Ok(Self::wrap(Arc::new(core::CircuitBreaker::new(
+            name, config,
+        ))))
     }
 
     /// The breaker's name.

@@ -29,7 +29,10 @@ unsafe extern "C" fn release_words(_env: sys::napi_env, _data: *mut c_void, hint
 /// Throws `ERR_NO_EXTERNAL_BUFFERS` where the runtime forbids external buffers (the caller then
 /// falls back to native calls for every outcome).
 #[napi(skip_typescript, js_name = "__breakerWords")]
-pub fn breaker_words<'env>(env: &'env Env, handle: &External<BreakerHandle>) -> Result<Unknown<'env>> {
+pub fn breaker_words<'env>(
+    env: &'env Env,
+    handle: &External<BreakerHandle>,
+) -> Result<Unknown<'env>> {
     let breaker = Arc::clone(&handle.0);
     let data = breaker.shared_words_ptr().cast_mut().cast::<c_void>();
     let hint = Arc::into_raw(breaker).cast_mut().cast::<c_void>();
@@ -71,7 +74,11 @@ pub fn breaker_acquire(handle: &External<BreakerHandle>) -> i64 {
 /// Reports the outcome of the call admitted with `token` (0 for calls admitted by the JS fast
 /// path while closed).
 #[napi(skip_typescript, js_name = "__breakerComplete")]
-pub fn breaker_complete(handle: &External<BreakerHandle>, token: u32, succeeded: bool) -> Result<()> {
+pub fn breaker_complete(
+    handle: &External<BreakerHandle>,
+    token: u32,
+    succeeded: bool,
+) -> Result<()> {
     let token = PermitToken::from_raw(token)
         .ok_or_else(|| Error::new(Status::InvalidArg, "invalid permit token"))?;
     let outcome = if succeeded {

@@ -94,7 +94,10 @@ pub(crate) fn read_name(env: &Env, name: Option<Unknown<'_>>) -> Result<String> 
 }
 
 /// Reads an options object (`undefined` or `null`: all defaults).
-pub(crate) fn read_options(env: &Env, options: Option<Unknown<'_>>) -> Result<CircuitBreakerConfig> {
+pub(crate) fn read_options(
+    env: &Env,
+    options: Option<Unknown<'_>>,
+) -> Result<CircuitBreakerConfig> {
     let mut config = CircuitBreakerConfig::default();
     let Some(options) = options else {
         return Ok(config);
@@ -124,16 +127,24 @@ pub(crate) fn read_options(env: &Env, options: Option<Unknown<'_>>) -> Result<Ci
         }
         match key.as_str() {
             "failureThreshold" => {
-                config.failure_threshold = read_count(env, "failureThreshold", &value, MAX_THRESHOLD)?
+                config.failure_threshold =
+                    read_count(env, "failureThreshold", &value, MAX_THRESHOLD)?
             }
             "successThreshold" => {
-                config.success_threshold = read_count(env, "successThreshold", &value, MAX_THRESHOLD)?
+                config.success_threshold =
+                    read_count(env, "successThreshold", &value, MAX_THRESHOLD)?
             }
             "halfOpenMaxCalls" => {
-                config.half_open_max_calls =
-                    Some(read_count(env, "halfOpenMaxCalls", &value, MAX_HALF_OPEN_CALLS)?)
+                config.half_open_max_calls = Some(read_count(
+                    env,
+                    "halfOpenMaxCalls",
+                    &value,
+                    MAX_HALF_OPEN_CALLS,
+                )?)
             }
-            "resetTimeout" => config.reset_timeout = read_duration(env, "resetTimeout", &value, false)?,
+            "resetTimeout" => {
+                config.reset_timeout = read_duration(env, "resetTimeout", &value, false)?
+            }
             "timeout" => config.timeout = read_duration(env, "timeout", &value, true)?,
             unknown => {
                 let message = format!(
@@ -155,7 +166,11 @@ fn type_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_
         "The \"{field}\" option must be {expected}. Received {}",
         describe(value)
     );
-    throw_config_error(env, &ConfigError::invalid_type(field, message.clone()), &message)
+    throw_config_error(
+        env,
+        &ConfigError::invalid_type(field, message.clone()),
+        &message,
+    )
 }
 
 fn range_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_>) -> napi::Error {
@@ -163,7 +178,11 @@ fn range_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'
         "The value of \"{field}\" is out of range. It must be {expected}. Received {}",
         describe(value)
     );
-    throw_config_error(env, &ConfigError::out_of_range(field, message.clone()), &message)
+    throw_config_error(
+        env,
+        &ConfigError::out_of_range(field, message.clone()),
+        &message,
+    )
 }
 
 fn read_number(env: &Env, field: &'static str, value: &Unknown<'_>, expected: &str) -> Result<f64> {
@@ -196,7 +215,12 @@ fn read_duration(
         if !unsafe { value.cast::<bool>()? } {
             return Ok(Duration::MAX);
         }
-        return Err(type_error(env, field, "a number of milliseconds or false", value));
+        return Err(type_error(
+            env,
+            field,
+            "a number of milliseconds or false",
+            value,
+        ));
     }
     let expected = if may_disable {
         "a number of milliseconds or false"

@@ -37,7 +37,12 @@ impl CircuitBreakerRegistry {
 
     /// Creates a breaker under `name`, replacing any breaker registered under that name.
     #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
-    pub fn register(&self, env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<CircuitBreaker> {
+    pub fn register(
+        &self,
+        env: Env,
+        name: Option<Unknown>,
+        options: Option<Unknown>,
+    ) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
         let config = read_options(&env, options)?;
         Ok(CircuitBreaker::wrap(self.inner.insert(name, config)))
@@ -53,10 +58,17 @@ impl CircuitBreakerRegistry {
     /// The breaker under `name`, created with `options` if there is none (an existing breaker
     /// keeps its options; the given ones are still checked).
     #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
-    pub fn get_or_create(&self, env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<CircuitBreaker> {
+    pub fn get_or_create(
+        &self,
+        env: Env,
+        name: Option<Unknown>,
+        options: Option<Unknown>,
+    ) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
         let config = read_options(&env, options)?;
-        Ok(CircuitBreaker::wrap(self.inner.lookup_or_insert(name, config)))
+        Ok(CircuitBreaker::wrap(
+            self.inner.lookup_or_insert(name, config),
+        ))
     }
 
     /// Removes the breaker under `name`; returns whether there was one. Holders of the breaker
