@@ -117,8 +117,8 @@ impl CircuitBreaker {
     pub fn metrics(&self) -> CircuitBreakerMetrics {
         self.counters.snapshot(
             &self.state.shared.fast_successes,
-            self.state.open_since_ms(),
-            self.clock.now_ms(),
+            || self.state.open_since_ms(),
+            || self.clock.now_ms(),
         )
     }
 

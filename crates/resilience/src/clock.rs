@@ -38,7 +38,12 @@ impl MonotonicClock {
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "ios"))]
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios"
+))]
 impl Clock for MonotonicClock {
     #[inline]
     fn now_ms(&self) -> u64 {

@@ -272,7 +272,10 @@ mod tests {
 
     #[test]
     fn empty_names_are_refused() {
-        assert_eq!(validate_name("").unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            validate_name("").unwrap_err().code(),
+            "ERR_INVALID_ARG_VALUE"
+        );
         assert!(validate_name("api").is_ok());
     }
 }

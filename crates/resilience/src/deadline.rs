@@ -53,7 +53,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn ready_operations_finish_and_slow_ones_time_out() {
-        assert_eq!(with_deadline(async { 7 }, Duration::from_millis(5)).await, Ok(7));
+        assert_eq!(
+            with_deadline(async { 7 }, Duration::from_millis(5)).await,
+            Ok(7)
+        );
         let slow = tokio::time::sleep(Duration::from_secs(10));
         assert_eq!(
             with_deadline(slow, Duration::from_secs(1)).await,

@@ -89,8 +89,9 @@ impl Counters {
         // Release: a snapshot that sees this half-opening also sees the opening before it.
         self.times_half_opened.fetch_add(1, Ordering::Release);
         let from = opened_at_ms.max(self.reset_at_ms.load(Ordering::Relaxed));
+        // Release, after the transition that ended the period: see `snapshot`.
         self.open_ms
-            .fetch_add(now_ms.saturating_sub(from), Ordering::Relaxed);
+            .fetch_add(now_ms.saturating_sub(from), Ordering::Release);
     }
 
     /// Moves successes counted by a foreign fast path into the totals.
@@ -101,14 +102,23 @@ impl Counters {
         }
     }
 
-    /// A snapshot; `open_since_ms` is the start of the open period in progress, if any.
+    /// A snapshot; `open_since_ms` reads the start of the open period in progress, if any, and
+    /// `now_ms` the clock.
     pub(crate) fn snapshot(
         &self,
         fast: &AtomicU32,
-        open_since_ms: Option<u64>,
-        now_ms: u64,
+        open_since_ms: impl FnOnce() -> Option<u64>,
+        now_ms: impl FnOnce() -> u64,
     ) -> CircuitBreakerMetrics {
         self.fold_fast_successes(fast);
+        // The finished periods first, then the period in progress. A period is added to
+        // `open_ms` (Release) only after the transition that ended it, so if this load sees it,
+        // the state read below sees the period ended: no period is counted both as finished and
+        // as in progress. (A snapshot racing with a half-opening may instead miss the period
+        // that is just ending, until the half-opening thread has added it.)
+        let finished_open_ms = self.open_ms.load(Ordering::Acquire);
+        let open_since_ms = open_since_ms();
+        let now_ms = now_ms();
         // Half-openings first (Acquire), then openings: every opening counted before a
         // half-opening we see is seen too, so `times_half_opened <= times_opened` between resets.
         let times_half_opened = self.times_half_opened.load(Ordering::Acquire);
@@ -124,7 +134,7 @@ impl Counters {
             successful_calls,
             failed_calls,
             rejected_calls,
-            total_open_time_ms: self.open_ms.load(Ordering::Relaxed) + in_progress,
+            total_open_time_ms: finished_open_ms + in_progress,
             times_opened,
             times_half_opened,
         }
@@ -163,19 +173,23 @@ mod tests {
         let c = Counters::new(0);
         let fast = AtomicU32::new(5);
         c.success();
-        let m = c.snapshot(&fast, None, 0);
+        let m = c.snapshot(&fast, || None, || 0);
         assert_eq!(m.successful_calls, 6);
-        assert_eq!(c.snapshot(&fast, None, 0).successful_calls, 6);
+        assert_eq!(c.snapshot(&fast, || None, || 0).successful_calls, 6);
     }
 
     #[test]
     fn open_time_counts_the_period_in_progress_from_the_last_reset() {
         let c = Counters::new(0);
         let fast = AtomicU32::new(0);
-        assert_eq!(c.snapshot(&fast, Some(100), 250).total_open_time_ms, 150);
+        let open_since = || Some(100);
+        assert_eq!(
+            c.snapshot(&fast, open_since, || 250).total_open_time_ms,
+            150
+        );
         c.reset(&fast, 200);
-        assert_eq!(c.snapshot(&fast, Some(100), 250).total_open_time_ms, 50);
+        assert_eq!(c.snapshot(&fast, open_since, || 250).total_open_time_ms, 50);
         c.half_opened(100, 300);
-        assert_eq!(c.snapshot(&fast, None, 900).total_open_time_ms, 100);
+        assert_eq!(c.snapshot(&fast, || None, || 900).total_open_time_ms, 100);
     }
 }

@@ -84,7 +84,11 @@ impl CircuitBreakerRegistry {
 
     /// Creates a breaker under `name`, replacing (and returning a new breaker instead of) any
     /// breaker registered under that name before. The config is clamped into range.
-    pub fn insert(&self, name: impl Into<Arc<str>>, config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
+    pub fn insert(
+        &self,
+        name: impl Into<Arc<str>>,
+        config: CircuitBreakerConfig,
+    ) -> Arc<CircuitBreaker> {
         let name = name.into();
         let cb = self.build(Arc::clone(&name), config);
         self.breakers.write().insert(name, Arc::clone(&cb));
@@ -171,7 +175,11 @@ impl CircuitBreakerRegistry {
 
     /// Creates a breaker under `name`, replacing any earlier one (see
     /// [`CircuitBreakerRegistry::insert`]).
-    pub async fn register(&self, name: String, config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
+    pub async fn register(
+        &self,
+        name: String,
+        config: CircuitBreakerConfig,
+    ) -> Arc<CircuitBreaker> {
         self.insert(name, config)
     }
 
@@ -181,7 +189,11 @@ impl CircuitBreakerRegistry {
     }
 
     /// The breaker under `name`, created with `config` if there is none.
-    pub async fn get_or_create(&self, name: String, config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
+    pub async fn get_or_create(
+        &self,
+        name: String,
+        config: CircuitBreakerConfig,
+    ) -> Arc<CircuitBreaker> {
         self.lookup_or_insert(name, config)
     }
 

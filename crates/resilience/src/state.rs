@@ -395,7 +395,8 @@ impl StateMachine {
                 Ok(()) if opens => {
                     let now = opening();
                     let generation = next.generation();
-                    self.opened_at.store(tag(now, generation), Ordering::Release);
+                    self.opened_at
+                        .store(tag(now, generation), Ordering::Release);
                     self.open_until.store(
                         tag(now.saturating_add(limits.reset_timeout_ms), generation),
                         Ordering::Release,
@@ -488,7 +489,11 @@ mod tests {
             panic!("expected a probe")
         };
         assert!(probe.is_probe());
-        assert_eq!(sm.acquire(&l, || 110).0, Admission::Rejected, "one probe at a time");
+        assert_eq!(
+            sm.acquire(&l, || 110).0,
+            Admission::Rejected,
+            "one probe at a time"
+        );
         assert_eq!(sm.on_success(probe, &l), None);
         let (a, _) = sm.acquire(&l, || 110);
         let Admission::Admitted(probe2) = a else {
