@@ -9,8 +9,10 @@
 //!
 //! Why one word: a transition, the count that caused it and the probe budget change together or
 //! not at all, so no interleaving of threads can open twice, close on a stale probe, or admit
-//! more probes than allowed. The generation tags every probe permit and the stored open period,
-//! so an outcome that arrives after the circuit moved on cannot act on a later period.
+//! more probes than allowed. The generation tags every permit and the stored open period, so an
+//! outcome that arrives after the circuit moved on cannot act on a later period (the one
+//! exception is [`PermitToken::CLOSED`], which a foreign fast path uses for calls it admitted
+//! without asking: it acts on whichever closed period is current).
 //!
 //! The low 32 bits (mode and count) are also read by the Node.js fast path with 32-bit
 //! `Atomics.load`: a low half of zero means "CLOSED with no failure pending", and a closed call
@@ -102,20 +104,28 @@ impl Word {
 
 /// A ticket for one admitted call, to hand back with its outcome.
 ///
-/// `PermitToken::CLOSED` is a call admitted while the circuit was closed; any other value is a
-/// half-open probe of one generation. It is a plain number so that a foreign caller (the Node.js
-/// binding) can hold it.
+/// A token names the period it was admitted in: a closed period or a half-open one (a probe),
+/// by its generation, so that an outcome reported after the circuit moved on is ignored. The one
+/// exception is [`PermitToken::CLOSED`], a closed call of no particular period. It is a plain
+/// number so that a foreign caller (the Node.js binding) can hold it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PermitToken(u32);
 
 const PROBE_TAG: u32 = 1 << 16;
+const CLOSED_TAG: u32 = 1 << 17;
 
 impl PermitToken {
-    /// A call admitted while the circuit was closed.
+    /// A call admitted while the circuit was closed, in whichever closed period is current when
+    /// its outcome is reported (for a foreign fast path that admits closed calls without asking;
+    /// [`crate::CircuitBreaker::acquire_token`] hands out tokens of one closed period).
     pub const CLOSED: PermitToken = PermitToken(0);
 
     fn probe(generation: u16) -> Self {
         PermitToken(PROBE_TAG | generation as u32)
+    }
+
+    fn closed(generation: u16) -> Self {
+        PermitToken(CLOSED_TAG | generation as u32)
     }
 
     /// The raw number, for foreign callers.
@@ -125,16 +135,22 @@ impl PermitToken {
 
     /// Rebuilds a token from [`PermitToken::to_raw`]; `None` for a number no token has.
     pub fn from_raw(raw: u32) -> Option<Self> {
-        (raw == 0 || raw & !0xFFFF == PROBE_TAG).then_some(PermitToken(raw))
+        let tag = raw & !0xFFFF;
+        (raw == 0 || tag == PROBE_TAG || tag == CLOSED_TAG).then_some(PermitToken(raw))
     }
 
     /// Whether this call is a half-open probe.
     pub fn is_probe(self) -> bool {
-        self.0 != 0
+        self.0 & PROBE_TAG != 0
     }
 
     fn generation(self) -> u16 {
         self.0 as u16
+    }
+
+    /// Whether this closed-call token belongs to a closed period other than `w`'s.
+    fn is_stale_closed(self, w: Word) -> bool {
+        self.0 & CLOSED_TAG != 0 && self.generation() != w.generation()
     }
 }
 
@@ -266,7 +282,10 @@ impl StateMachine {
     ) -> (Admission, Option<Transition>) {
         let w = self.load();
         if w.state() == State::Closed {
-            return (Admission::Admitted(PermitToken::CLOSED), None);
+            return (
+                Admission::Admitted(PermitToken::closed(w.generation())),
+                None,
+            );
         }
         self.acquire_slow(w, limits, now_ms)
     }
@@ -282,7 +301,12 @@ impl StateMachine {
         let mut now: Option<u64> = None;
         loop {
             match w.state() {
-                State::Closed => return (Admission::Admitted(PermitToken::CLOSED), None),
+                State::Closed => {
+                    return (
+                        Admission::Admitted(PermitToken::closed(w.generation())),
+                        None,
+                    )
+                }
                 State::Open => {
                     // Not yet tagged with this generation: the opener is storing it right now,
                     // so the period has just begun.
@@ -346,7 +370,7 @@ impl StateMachine {
                     w.with_counts(successes, w.probes().saturating_sub(1))
                 }
             } else {
-                if w.state() != State::Closed || w.count() == 0 {
+                if w.state() != State::Closed || w.count() == 0 || token.is_stale_closed(w) {
                     return None;
                 }
                 w.with_counts(0, 0)
@@ -381,7 +405,7 @@ impl StateMachine {
                 }
                 true
             } else {
-                if w.state() != State::Closed {
+                if w.state() != State::Closed || token.is_stale_closed(w) {
                     return None;
                 }
                 w.count() + 1 >= limits.failure_threshold
@@ -455,6 +479,11 @@ mod tests {
         assert_eq!(PermitToken::from_raw(0), Some(PermitToken::CLOSED));
         let p = PermitToken::probe(9);
         assert_eq!(PermitToken::from_raw(p.to_raw()), Some(p));
+        assert!(p.is_probe());
+        let c = PermitToken::closed(9);
+        assert_eq!(PermitToken::from_raw(c.to_raw()), Some(c));
+        assert!(!c.is_probe() && !PermitToken::CLOSED.is_probe());
+        assert_eq!(PermitToken::from_raw(PROBE_TAG | CLOSED_TAG), None);
         assert_eq!(PermitToken::from_raw(5), None);
         assert_eq!(PermitToken::from_raw(u32::MAX), None);
     }
@@ -464,7 +493,7 @@ mod tests {
         let sm = StateMachine::new();
         let l = limits(2, 2, 1);
         let (a, _) = sm.acquire(&l, || 0);
-        assert_eq!(a, Admission::Admitted(PermitToken::CLOSED));
+        assert_eq!(a, Admission::Admitted(PermitToken::closed(0)));
         assert_eq!(sm.on_failure(PermitToken::CLOSED, &l, || 0), None);
         assert!(sm.closed_success_needs_update());
         assert_eq!(sm.on_success(PermitToken::CLOSED, &l), None);
@@ -517,6 +546,29 @@ mod tests {
         assert_eq!(sm.acquire(&l, || 1_000).0, Admission::Rejected);
         sm.on_cancel(p);
         assert!(matches!(sm.acquire(&l, || 1_000).0, Admission::Admitted(_)));
+    }
+
+    #[test]
+    fn closed_outcomes_of_an_earlier_closed_period_are_ignored() {
+        let sm = StateMachine::new();
+        let l = limits(1, 1, 1);
+        let (Admission::Admitted(stale), _) = sm.acquire(&l, || 0) else {
+            panic!("closed")
+        };
+        sm.on_failure(PermitToken::CLOSED, &l, || 0);
+        let (Admission::Admitted(probe), _) = sm.acquire(&l, || 1_000) else {
+            panic!("expected a probe")
+        };
+        assert_eq!(sm.on_success(probe, &l), Some(Transition::Closed));
+        // Closed again, in a later period: the stale token cannot reopen it.
+        assert_eq!(sm.on_failure(stale, &l, || 0), None);
+        assert_eq!(sm.state(), State::Closed);
+        // A token of the current period, or the period-less CLOSED, can.
+        let (Admission::Admitted(current), _) = sm.acquire(&l, || 0) else {
+            panic!("closed")
+        };
+        assert_ne!(current, stale);
+        assert_eq!(sm.on_failure(current, &l, || 0), Some(Transition::Opened));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use neural_trader_resilience::{
     CallError, CircuitBreaker, CircuitBreakerConfig, CircuitBreakerError, CircuitBreakerMetrics,
-    CircuitBreakerRegistry, Clock, ManualClock, Outcome, Rejected, State, MAX_DURATION_MS,
-    MAX_HALF_OPEN_CALLS, MAX_THRESHOLD,
+    CircuitBreakerRegistry, Clock, ManualClock, Outcome, PermitToken, Rejected, State,
+    MAX_DURATION_MS, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD,
 };
 
 const RESET_MS: u64 = 1_000;
@@ -409,6 +409,41 @@ fn circuit_breaker_stale_outcomes_cannot_act_on_a_later_period() {
 }
 
 #[test]
+fn circuit_breaker_stale_closed_outcomes_cannot_act_on_a_later_closed_period() {
+    let (cb, clock) = breaker(config(2, 1));
+    // Admitted in the first closed period, reported after the circuit opened and closed again.
+    let stale_failure = cb.try_acquire().unwrap();
+    let stale_success = cb.try_acquire().unwrap();
+    let stale_token = cb.acquire_token().unwrap();
+    trip(&cb, 2);
+    advance_ms(&clock, RESET_MS);
+    succeed(&cb);
+    assert_eq!(cb.state(), State::Closed);
+
+    fail(&cb); // 1 of 2 in the new period
+    stale_failure.failure();
+    cb.complete(stale_token, Outcome::Failure);
+    assert_eq!(cb.state(), State::Closed, "stale failures cannot reopen");
+    stale_success.success();
+    fail(&cb); // 2 of 2: the stale success did not reset the new period's count
+    assert_eq!(cb.state(), State::Open);
+    let m = cb.metrics();
+    assert_eq!(m.times_opened, 2);
+    assert_eq!(
+        m.failed_calls, 6,
+        "stale outcomes are still counted as calls"
+    );
+    assert_eq!(m.successful_calls, 2);
+
+    // The period-less CLOSED token (a foreign fast path's) acts on the current closed period.
+    advance_ms(&clock, RESET_MS);
+    succeed(&cb);
+    cb.complete(PermitToken::CLOSED, Outcome::Failure);
+    cb.complete(PermitToken::CLOSED, Outcome::Failure);
+    assert_eq!(cb.state(), State::Open);
+}
+
+#[test]
 fn circuit_breaker_tokens_round_trip_through_the_foreign_api() {
     let (cb, clock) = breaker(config(1, 1));
     let token = cb.acquire_token().unwrap();
@@ -419,7 +454,7 @@ fn circuit_breaker_tokens_round_trip_through_the_foreign_api() {
     let probe = cb.acquire_token().unwrap();
     assert!(probe.is_probe());
     let raw = probe.to_raw();
-    let back = neural_trader_resilience::PermitToken::from_raw(raw).unwrap();
+    let back = PermitToken::from_raw(raw).unwrap();
     cb.complete(back, Outcome::Success);
     assert_eq!(cb.state(), State::Closed);
 }
