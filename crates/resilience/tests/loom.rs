@@ -216,7 +216,11 @@ fn circuit_breaker_loom_probe_success_racing_probe_failure_stays_consistent() {
                 assert_eq!(m.times_opened, 1, "{m:?}");
                 assert_eq!(m.total_open_time_ms, RESET_MS);
                 cb.try_acquire().unwrap().failure();
-                assert_eq!(cb.state(), State::Closed, "the stale failure was not counted");
+                assert_eq!(
+                    cb.state(),
+                    State::Closed,
+                    "the stale failure was not counted"
+                );
                 cb.try_acquire().unwrap().failure();
                 assert_eq!(cb.state(), State::Open);
             }
