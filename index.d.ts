@@ -92,7 +92,7 @@ export declare class CircuitBreakerRegistry {
    * keep a working breaker.
    */
   remove(name: string): boolean
-  /** The registered names, sorted. */
+  /** The registered names, sorted as JavaScript's `Array.prototype.sort` would. */
   listNames(): Array<string>
   /** Metrics of every registered breaker, by name. */
   getAllMetrics(): Record<string, CircuitBreakerMetrics>

@@ -167,13 +167,15 @@ function call(fn) {
 
 function runClosed(path, fn) {
   let result
+  let thenable
   try {
     result = fn()
+    thenable = isThenable(result) // a throwing `then` getter counts as fn throwing
   } catch (error) {
     breakerComplete(path.handle, 0, false)
     return Promise.reject(error)
   }
-  if (!isThenable(result)) {
+  if (!thenable) {
     fastSuccess(path)
     return Promise.resolve(result)
   }
@@ -187,13 +189,15 @@ function runNative(path, fn) {
     return Promise.reject(withoutStack(() => new CircuitOpenError(path.name, path.openMessage)))
   }
   let result
+  let thenable
   try {
     result = fn()
+    thenable = isThenable(result)
   } catch (error) {
     breakerComplete(path.handle, token, false)
     return Promise.reject(error)
   }
-  if (!isThenable(result)) {
+  if (!thenable) {
     breakerComplete(path.handle, token, true)
     return Promise.resolve(result)
   }
@@ -214,7 +218,14 @@ function runNative(path, fn) {
 
 // ---- timeouts -------------------------------------------------------------------------------
 
-let tick = 0
+// Deadlines are counted in ticks of real time (not in firings of the interval, which a busy
+// event loop delays), so a call never outlives its timeout by more than the interval's lateness.
+const epoch = performance.now()
+function clockTick() {
+  return Math.floor((performance.now() - epoch) / TICK_MS)
+}
+
+let expiredUpTo = 0 // every bucket due at or before this tick has been expired
 let timer = null
 let pending = 0
 const buckets = new Map()
@@ -257,7 +268,7 @@ function withTimeout(path, promise, token) {
 }
 
 function schedule(timed, ticks) {
-  const due = tick + ticks
+  const due = clockTick() + ticks
   let bucket = lastBucket
   if (due !== lastDue) {
     bucket = buckets.get(due)
@@ -274,6 +285,7 @@ function schedule(timed, ticks) {
   pending++
   if (timer === null) {
     // Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
+    expiredUpTo = clockTick()
     timer = setInterval(onTick, TICK_MS)
   }
 }
@@ -293,21 +305,11 @@ function unschedule(timed) {
 }
 
 function onTick() {
-  tick++
-  const expired = buckets.get(tick)
-  if (expired !== undefined) {
-    buckets.delete(tick)
-    if (expired === lastBucket) {
-      lastDue = -1
-      lastBucket = null
-    }
-    for (const timed of expired) {
-      timed.bucket = null
-      pending--
-      const { path } = timed
-      report(path, timed.token, false)
-      timed.reject(withoutStack(() => new CircuitTimeoutError(path.name, path.timeout)))
-    }
+  const now = clockTick()
+  while (expiredUpTo < now) {
+    expiredUpTo++
+    const expired = buckets.get(expiredUpTo)
+    if (expired !== undefined) expire(expired)
   }
   if (pending === 0) {
     clearInterval(timer)
@@ -315,6 +317,21 @@ function onTick() {
     buckets.clear()
     lastDue = -1
     lastBucket = null
+  }
+}
+
+function expire(expired) {
+  buckets.delete(expiredUpTo)
+  if (expired === lastBucket) {
+    lastDue = -1
+    lastBucket = null
+  }
+  for (const timed of expired) {
+    timed.bucket = null
+    pending--
+    const { path } = timed
+    report(path, timed.token, false)
+    timed.reject(withoutStack(() => new CircuitTimeoutError(path.name, path.timeout)))
   }
 }
 

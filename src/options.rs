@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, Object};
+use napi::bindgen_prelude::{Either, Object, Utf16String};
 use napi::{Env, JsValue, Result, Unknown, ValueType};
 use napi_derive::napi;
 use neural_trader_resilience::{
@@ -34,14 +34,20 @@ impl From<&CircuitBreakerConfig> for CircuitBreakerOptions {
             failure_threshold: Some(c.failure_threshold),
             success_threshold: Some(c.success_threshold),
             timeout: Some(if c.has_timeout() {
-                Either::A(c.timeout.as_secs_f64() * 1000.0)
+                Either::A(duration_ms(c.timeout))
             } else {
                 Either::B(false)
             }),
-            reset_timeout: Some(c.reset_timeout.as_secs_f64() * 1000.0),
+            reset_timeout: Some(duration_ms(c.reset_timeout)),
             half_open_max_calls: Some(c.half_open_max_calls()),
         }
     }
+}
+
+/// Milliseconds as given: durations are read to the nanosecond, so this is exact for any
+/// value given with up to six decimals.
+fn duration_ms(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
 }
 
 const OPTION_NAMES: &str =
@@ -70,7 +76,22 @@ fn describe(value: &Unknown<'_>) -> String {
 /// Reads a breaker name: a non-empty string.
 pub(crate) fn read_name(env: &Env, name: Option<Unknown<'_>>) -> Result<String> {
     let name = match name {
-        Some(v) if v.get_type()? == ValueType::String => unsafe { v.cast::<String>()? },
+        Some(v) if v.get_type()? == ValueType::String => {
+            let units = unsafe { v.cast::<Utf16String>()? };
+            match String::from_utf16(&units) {
+                Ok(name) => name,
+                Err(_) => {
+                    let message =
+                        "The \"name\" argument must be a well-formed string (it has a lone surrogate)"
+                            .to_string();
+                    return Err(throw_config_error(
+                        env,
+                        &ConfigError::invalid_value("name", message.clone()),
+                        &message,
+                    ));
+                }
+            }
+        }
         other => {
             let received = other.as_ref().map_or("undefined".to_string(), describe);
             let message =
@@ -236,5 +257,5 @@ fn read_duration(
             value,
         ));
     }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    Ok(Duration::from_nanos((ms * 1e6).round() as u64))
 }

@@ -1,8 +1,9 @@
 //! The `CircuitBreakerRegistry` class.
 
-use std::collections::HashMap;
+use std::ptr;
 
-use napi::{Env, Result, Unknown};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{sys, Env, Error, Result, Status, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
@@ -79,28 +80,54 @@ impl CircuitBreakerRegistry {
         Ok(self.inner.remove(&name).is_some())
     }
 
-    /// The registered names, sorted.
+    /// The registered names, sorted as JavaScript's `Array.prototype.sort` would.
     #[napi]
     pub fn list_names(&self) -> Vec<String> {
         let mut names = self.inner.names();
-        names.sort();
+        names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
         names
     }
 
     /// Metrics of every registered breaker, by name.
     #[napi(ts_return_type = "Record<string, CircuitBreakerMetrics>")]
-    pub fn get_all_metrics(&self) -> HashMap<String, CircuitBreakerMetrics> {
-        self.inner
-            .all_metrics()
-            .into_iter()
-            .map(|(name, m)| (name, m.into()))
-            .collect()
+    pub fn get_all_metrics<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        // Own data properties, defined rather than assigned, so that any name (`__proto__`
+        // included) becomes a key.
+        let raw_env = env.raw();
+        let mut object = ptr::null_mut();
+        check(unsafe { sys::napi_create_object(raw_env, &mut object) })?;
+        for (name, metrics) in self.inner.all_metrics() {
+            let descriptor = sys::napi_property_descriptor {
+                utf8name: ptr::null(),
+                name: unsafe { String::to_napi_value(raw_env, name)? },
+                method: None,
+                getter: None,
+                setter: None,
+                value: unsafe {
+                    CircuitBreakerMetrics::to_napi_value(raw_env, CircuitBreakerMetrics::from(metrics))?
+                },
+                attributes: sys::PropertyAttributes::writable
+                    | sys::PropertyAttributes::enumerable
+                    | sys::PropertyAttributes::configurable,
+                data: ptr::null_mut(),
+            };
+            check(unsafe { sys::napi_define_properties(raw_env, object, 1, &descriptor) })?;
+        }
+        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, object) })
     }
 
     /// The number of registered breakers.
     #[napi(getter)]
     pub fn size(&self) -> u32 {
         u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+}
+
+fn check(status: sys::napi_status) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, "could not build the metrics object"))
     }
 }
 

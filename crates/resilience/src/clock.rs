@@ -7,7 +7,8 @@
 //! Why a coarse clock: the open-circuit path reads the time on every rejected call, and
 //! `Instant::now()` dominates that path (about 25 ns). The breaker works in whole milliseconds,
 //! so a clock that ticks every few milliseconds but costs a few nanoseconds is the better trade:
-//! an open period may end up to one tick (1-4 ms on Linux) late, never early.
+//! an open period may end up to one tick (1-4 ms on Linux) early or late, as both its start and
+//! its end are read from the same coarse clock.
 
 use std::fmt;
 use std::sync::Arc;
