@@ -101,8 +101,8 @@ export declare class CircuitBreakerRegistry {
 }
 
 /**
- * A snapshot of a breaker's counters. `totalCalls` is the sum of the successful, failed and
- * rejected calls; calls still in flight are counted once they finish.
+ * A snapshot of a breaker's counters. `totalCalls` is the sum of the successful, failed,
+ * rejected and ignored calls; calls still in flight are counted once they finish.
  */
 export interface CircuitBreakerMetrics {
   /** Calls that finished or were rejected. */
@@ -113,6 +113,11 @@ export interface CircuitBreakerMetrics {
   failedCalls: number
   /** Calls rejected without running because the circuit was open. */
   rejectedCalls: number
+  /**
+   * Calls that ended with an error that is not the service's fault (an HTTP 404, a
+   * constraint violation): they neither open nor close the circuit.
+   */
+  ignoredCalls: number
   /** Milliseconds spent open, including the open period in progress. */
   totalOpenTimeMs: number
   /** Transitions to OPEN. */

@@ -160,6 +160,7 @@ test('getMetrics of a fresh breaker is a plain object of zeroes', (t) => {
     successfulCalls: 0,
     failedCalls: 0,
     rejectedCalls: 0,
+    ignoredCalls: 0,
     totalOpenTimeMs: 0,
     timesOpened: 0,
     timesHalfOpened: 0,

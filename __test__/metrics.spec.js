@@ -18,6 +18,7 @@ const FIELDS = [
   'successfulCalls',
   'failedCalls',
   'rejectedCalls',
+  'ignoredCalls',
   'totalOpenTimeMs',
   'timesOpened',
   'timesHalfOpened',

@@ -3,8 +3,8 @@
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
-/// A snapshot of a breaker's counters. `totalCalls` is the sum of the successful, failed and
-/// rejected calls; calls still in flight are counted once they finish.
+/// A snapshot of a breaker's counters. `totalCalls` is the sum of the successful, failed,
+/// rejected and ignored calls; calls still in flight are counted once they finish.
 #[napi(object)]
 pub struct CircuitBreakerMetrics {
     /// Calls that finished or were rejected.
@@ -15,6 +15,9 @@ pub struct CircuitBreakerMetrics {
     pub failed_calls: i64,
     /// Calls rejected without running because the circuit was open.
     pub rejected_calls: i64,
+    /// Calls that ended with an error that is not the service's fault (an HTTP 404, a
+    /// constraint violation): they neither open nor close the circuit.
+    pub ignored_calls: i64,
     /// Milliseconds spent open, including the open period in progress.
     pub total_open_time_ms: i64,
     /// Transitions to OPEN.
@@ -34,6 +37,7 @@ impl From<core::CircuitBreakerMetrics> for CircuitBreakerMetrics {
             successful_calls: count(m.successful_calls),
             failed_calls: count(m.failed_calls),
             rejected_calls: count(m.rejected_calls),
+            ignored_calls: count(m.ignored_calls),
             total_open_time_ms: count(m.total_open_time_ms),
             times_opened: m.times_opened,
             times_half_opened: m.times_half_opened,

@@ -104,7 +104,10 @@ impl CircuitBreakerRegistry {
                 getter: None,
                 setter: None,
                 value: unsafe {
-                    CircuitBreakerMetrics::to_napi_value(raw_env, CircuitBreakerMetrics::from(metrics))?
+                    CircuitBreakerMetrics::to_napi_value(
+                        raw_env,
+                        CircuitBreakerMetrics::from(metrics),
+                    )?
                 },
                 attributes: sys::PropertyAttributes::writable
                     | sys::PropertyAttributes::enumerable
@@ -127,7 +130,10 @@ fn check(status: sys::napi_status) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(Error::new(Status::GenericFailure, "could not build the metrics object"))
+        Err(Error::new(
+            Status::GenericFailure,
+            "could not build the metrics object",
+        ))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, MonotonicClock};
 use crate::config::{duration_ms_ceil, validate_name, CircuitBreakerConfig, ConfigError};
@@ -196,14 +197,29 @@ impl CircuitBreaker {
                     None
                 }
             }
-            Outcome::Failure => {
+            Outcome::Failure | Outcome::FailureRetryAfter(_) => {
                 self.counters.failure();
+                let min_open_ms = match outcome {
+                    Outcome::FailureRetryAfter(d) => Some(duration_ms_ceil(d)),
+                    _ => None,
+                };
                 // The opening is counted before the open period is published, so that no
                 // snapshot shows the half-opening of a period whose opening it does not count.
-                self.state.on_failure(token, &self.limits, || {
-                    self.counters.opened();
-                    self.clock.now_ms()
-                })
+                self.state.on_failure(
+                    token,
+                    &self.limits,
+                    min_open_ms,
+                    || {
+                        self.counters.opened();
+                        self.clock.now_ms()
+                    },
+                    || self.clock.now_ms(),
+                )
+            }
+            Outcome::Ignored => {
+                self.counters.ignored();
+                self.state.on_cancel(token);
+                None
             }
             Outcome::Cancelled => {
                 self.counters.failure();
@@ -234,23 +250,41 @@ impl CircuitBreaker {
     where
         F: Future<Output = Result<T, E>>,
     {
+        self.execute_with(operation, None, |result| match result {
+            Ok(_) => Outcome::Success,
+            Err(_) => Outcome::Failure,
+        })
+        .await
+    }
+
+    /// Runs `operation` through the breaker with a per-call `timeout` (`None`: the configured
+    /// one) and a `classify` function that decides what its result means for the circuit: this
+    /// is how a domain client says that an HTTP 404 is [`Outcome::Ignored`], or that a 429 is
+    /// [`Outcome::FailureRetryAfter`]. The result itself is returned as it is.
+    pub async fn execute_with<F, T, E, C>(
+        &self,
+        operation: F,
+        timeout: Option<Duration>,
+        classify: C,
+    ) -> Result<T, CallError<E>>
+    where
+        F: Future<Output = Result<T, E>>,
+        C: FnOnce(&Result<T, E>) -> Outcome,
+    {
         let permit = self
             .try_acquire()
             .map_err(|Rejected| CallError::Breaker(self.open_error()))?;
-        match with_deadline(operation, self.config.timeout).await {
-            Ok(Ok(value)) => {
-                permit.success();
-                Ok(value)
-            }
-            Ok(Err(error)) => {
-                permit.failure();
-                Err(CallError::Operation(error))
+        let timeout = timeout.unwrap_or(self.config.timeout);
+        match with_deadline(operation, timeout).await {
+            Ok(result) => {
+                permit.finish(classify(&result));
+                result.map_err(CallError::Operation)
             }
             Err(DeadlineError::Elapsed) => {
                 permit.failure();
                 Err(CallError::Breaker(CircuitBreakerError::Timeout {
                     name: Arc::clone(&self.name),
-                    timeout: self.config.timeout,
+                    timeout,
                 }))
             }
             Err(DeadlineError::NoTimer) => {

@@ -1,9 +1,10 @@
 //! Call counters and the metrics snapshot built from them.
 //!
 //! Every call is counted exactly once, when it finishes: as a success, a failure (including
-//! timeouts and cancelled calls) or a rejection. `total_calls` is their sum, so
-//! `total_calls == successful_calls + failed_calls + rejected_calls` holds in every snapshot;
-//! calls still in flight are not counted yet.
+//! timeouts and cancelled calls), a rejection, or an ignored outcome (an error that is not the
+//! service's fault). `total_calls` is their sum, so `total_calls == successful_calls +
+//! failed_calls + rejected_calls + ignored_calls` holds in every snapshot; calls still in flight
+//! are not counted yet.
 
 use serde::Serialize;
 
@@ -13,7 +14,7 @@ use crate::sync::{AtomicU32, AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CircuitBreakerMetrics {
-    /// Calls that finished or were rejected (the sum of the three counts below).
+    /// Calls that finished or were rejected (the sum of the four counts below).
     pub total_calls: u64,
     /// Calls that succeeded.
     pub successful_calls: u64,
@@ -21,6 +22,9 @@ pub struct CircuitBreakerMetrics {
     pub failed_calls: u64,
     /// Calls rejected without running because the circuit was open (or half-open and full).
     pub rejected_calls: u64,
+    /// Calls that ended with an error that is not the service's fault (see
+    /// [`crate::Outcome::Ignored`]); they neither open nor close the circuit.
+    pub ignored_calls: u64,
     /// Milliseconds spent open, including the open period in progress.
     pub total_open_time_ms: u64,
     /// Transitions to OPEN.
@@ -46,6 +50,7 @@ pub(crate) struct Counters {
     successes: AtomicU64,
     failures: AtomicU64,
     rejections: AtomicU64,
+    ignored: AtomicU64,
     /// Open time of finished open periods since the last reset.
     open_ms: AtomicU64,
     /// When the metrics were last reset (open periods are counted from then on).
@@ -60,6 +65,7 @@ impl Counters {
             successes: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
+            ignored: AtomicU64::new(0),
             open_ms: AtomicU64::new(0),
             reset_at_ms: AtomicU64::new(now_ms),
             times_opened: AtomicU32::new(0),
@@ -78,6 +84,10 @@ impl Counters {
 
     pub(crate) fn rejection(&self) {
         self.rejections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn ignored(&self) {
+        self.ignored.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn opened(&self) {
@@ -126,14 +136,16 @@ impl Counters {
         let successful_calls = self.successes.load(Ordering::Relaxed);
         let failed_calls = self.failures.load(Ordering::Relaxed);
         let rejected_calls = self.rejections.load(Ordering::Relaxed);
+        let ignored_calls = self.ignored.load(Ordering::Relaxed);
         let in_progress = open_since_ms.map_or(0, |since| {
             now_ms.saturating_sub(since.max(self.reset_at_ms.load(Ordering::Relaxed)))
         });
         CircuitBreakerMetrics {
-            total_calls: successful_calls + failed_calls + rejected_calls,
+            total_calls: successful_calls + failed_calls + rejected_calls + ignored_calls,
             successful_calls,
             failed_calls,
             rejected_calls,
+            ignored_calls,
             total_open_time_ms: finished_open_ms + in_progress,
             times_opened,
             times_half_opened,
@@ -146,6 +158,7 @@ impl Counters {
         self.successes.store(0, Ordering::Relaxed);
         self.failures.store(0, Ordering::Relaxed);
         self.rejections.store(0, Ordering::Relaxed);
+        self.ignored.store(0, Ordering::Relaxed);
         self.open_ms.store(0, Ordering::Relaxed);
         self.reset_at_ms.store(now_ms, Ordering::Relaxed);
         self.times_opened.store(0, Ordering::Relaxed);

@@ -10,6 +10,14 @@ pub enum Outcome {
     Success,
     /// The call failed or timed out: counts toward opening; reopens a half-open circuit.
     Failure,
+    /// A failure that also says how long the service wants to be left alone (an HTTP 429 or
+    /// 503 with `Retry-After`): if the circuit is open, or this failure opens it, it stays open
+    /// at least this long from now, even past its reset timeout.
+    FailureRetryAfter(std::time::Duration),
+    /// The call ended with an error that is not the service's fault (an HTTP 404, a constraint
+    /// violation): the caller gets the error, the circuit does not move, the call is counted in
+    /// `ignored_calls`, and a half-open probe slot is given back.
+    Ignored,
     /// The call was abandoned before it ended: counted as failed in the metrics, but it does not
     /// move the circuit; a half-open probe slot is given back.
     Cancelled,

@@ -391,22 +391,27 @@ impl StateMachine {
     /// and before the new open period is published: it returns the time the period starts, and
     /// whatever it counts is visible to the thread that later half-opens this period (so
     /// `times_half_opened` can never be seen ahead of `times_opened`).
+    ///
+    /// `min_open_ms` (from a `Retry-After`, say) makes the open period last at least that long
+    /// from now: the period this failure opens, or the one in progress if the circuit is open.
     pub(crate) fn on_failure(
         &self,
         token: PermitToken,
         limits: &Limits,
+        min_open_ms: Option<u64>,
         opening: impl FnOnce() -> u64,
+        now_ms: impl FnOnce() -> u64,
     ) -> Option<Transition> {
         let mut w = self.load();
         loop {
             let opens = if token.is_probe() {
                 if w.state() != State::HalfOpen || w.generation() != token.generation() {
-                    return None;
+                    return self.extend_if_open(w, min_open_ms, now_ms);
                 }
                 true
             } else {
                 if w.state() != State::Closed || token.is_stale_closed(w) {
-                    return None;
+                    return self.extend_if_open(w, min_open_ms, now_ms);
                 }
                 w.count() + 1 >= limits.failure_threshold
             };
@@ -421,8 +426,9 @@ impl StateMachine {
                     let generation = next.generation();
                     self.opened_at
                         .store(tag(now, generation), Ordering::Release);
+                    let open_ms = limits.reset_timeout_ms.max(min_open_ms.unwrap_or(0));
                     self.open_until.store(
-                        tag(now.saturating_add(limits.reset_timeout_ms), generation),
+                        tag(now.saturating_add(open_ms), generation),
                         Ordering::Release,
                     );
                     return Some(Transition::Opened);
@@ -433,7 +439,35 @@ impl StateMachine {
         }
     }
 
-    /// Gives back the probe slot of a call that ended with no outcome (it was cancelled).
+    /// Makes the open period in progress (if `w` is open) last at least `min_open_ms` from now.
+    fn extend_if_open(
+        &self,
+        w: Word,
+        min_open_ms: Option<u64>,
+        now_ms: impl FnOnce() -> u64,
+    ) -> Option<Transition> {
+        let (Some(min_open_ms), State::Open) = (min_open_ms, w.state()) else {
+            return None;
+        };
+        let wanted = tag(now_ms().saturating_add(min_open_ms), w.generation());
+        let mut current = self.open_until.load(Ordering::Acquire);
+        // Only the open period of `w`'s generation, once its opener has stored it, and only later.
+        while untag(current, w.generation()).is_some() && current < wanted {
+            match self.open_until.compare_exchange_weak(
+                current,
+                wanted,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        None
+    }
+
+    /// Gives back the probe slot of a call that ended with no outcome (it was cancelled, or its
+    /// outcome is ignored).
     pub(crate) fn on_cancel(&self, token: PermitToken) {
         if !token.is_probe() {
             return;
@@ -494,13 +528,16 @@ mod tests {
         let l = limits(2, 2, 1);
         let (a, _) = sm.acquire(&l, || 0);
         assert_eq!(a, Admission::Admitted(PermitToken::closed(0)));
-        assert_eq!(sm.on_failure(PermitToken::CLOSED, &l, || 0), None);
+        assert_eq!(
+            sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0),
+            None
+        );
         assert!(sm.closed_success_needs_update());
         assert_eq!(sm.on_success(PermitToken::CLOSED, &l), None);
         assert!(!sm.closed_success_needs_update());
-        sm.on_failure(PermitToken::CLOSED, &l, || 0);
+        sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0);
         assert_eq!(
-            sm.on_failure(PermitToken::CLOSED, &l, || 10),
+            sm.on_failure(PermitToken::CLOSED, &l, None, || 10, || 0),
             Some(Transition::Opened)
         );
         assert_eq!(sm.state(), State::Open);
@@ -531,7 +568,7 @@ mod tests {
         assert_eq!(sm.on_success(probe2, &l), Some(Transition::Closed));
         assert_eq!(sm.state(), State::Closed);
         // A stale probe outcome cannot act on the new period.
-        assert_eq!(sm.on_failure(probe, &l, || 0), None);
+        assert_eq!(sm.on_failure(probe, &l, None, || 0, || 0), None);
         assert_eq!(sm.state(), State::Closed);
     }
 
@@ -539,7 +576,7 @@ mod tests {
     fn cancelled_probe_frees_its_slot() {
         let sm = StateMachine::new();
         let l = limits(1, 1, 1);
-        sm.on_failure(PermitToken::CLOSED, &l, || 0);
+        sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0);
         let (Admission::Admitted(p), _) = sm.acquire(&l, || 1_000) else {
             panic!("expected a probe")
         };
@@ -555,30 +592,36 @@ mod tests {
         let (Admission::Admitted(stale), _) = sm.acquire(&l, || 0) else {
             panic!("closed")
         };
-        sm.on_failure(PermitToken::CLOSED, &l, || 0);
+        sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0);
         let (Admission::Admitted(probe), _) = sm.acquire(&l, || 1_000) else {
             panic!("expected a probe")
         };
         assert_eq!(sm.on_success(probe, &l), Some(Transition::Closed));
         // Closed again, in a later period: the stale token cannot reopen it.
-        assert_eq!(sm.on_failure(stale, &l, || 0), None);
+        assert_eq!(sm.on_failure(stale, &l, None, || 0, || 0), None);
         assert_eq!(sm.state(), State::Closed);
         // A token of the current period, or the period-less CLOSED, can.
         let (Admission::Admitted(current), _) = sm.acquire(&l, || 0) else {
             panic!("closed")
         };
         assert_ne!(current, stale);
-        assert_eq!(sm.on_failure(current, &l, || 0), Some(Transition::Opened));
+        assert_eq!(
+            sm.on_failure(current, &l, None, || 0, || 0),
+            Some(Transition::Opened)
+        );
     }
 
     #[test]
     fn closed_failure_while_half_open_is_ignored() {
         let sm = StateMachine::new();
         let l = limits(1, 1, 1);
-        sm.on_failure(PermitToken::CLOSED, &l, || 0);
+        sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0);
         let _ = sm.acquire(&l, || 1_000);
         assert_eq!(sm.state(), State::HalfOpen);
-        assert_eq!(sm.on_failure(PermitToken::CLOSED, &l, || 0), None);
+        assert_eq!(
+            sm.on_failure(PermitToken::CLOSED, &l, None, || 0, || 0),
+            None
+        );
         assert_eq!(sm.state(), State::HalfOpen);
     }
 }

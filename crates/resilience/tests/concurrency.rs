@@ -229,7 +229,7 @@ fn check_snapshot(
 ) {
     assert_eq!(
         m.total_calls,
-        m.successful_calls + m.failed_calls + m.rejected_calls,
+        m.successful_calls + m.failed_calls + m.rejected_calls + m.ignored_calls,
         "{m:?}"
     );
     assert!(
@@ -356,7 +356,7 @@ fn circuit_breaker_concurrent_calls_keep_every_invariant() {
     assert_eq!(m.total_calls, calls, "{m:?}");
     assert_eq!(
         m.total_calls,
-        m.successful_calls + m.failed_calls + m.rejected_calls
+        m.successful_calls + m.failed_calls + m.rejected_calls + m.ignored_calls
     );
     assert_eq!(m.successful_calls, sum.successes, "{m:?} {sum:?}");
     assert_eq!(
