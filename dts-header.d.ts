@@ -19,6 +19,26 @@ export declare class CircuitTimeoutError extends Error {
   readonly timeout: number
 }
 
+/**
+ * Rejection of an `ApiCircuitBreaker` request: `code` 'ERR_HTTP_STATUS' for a response whose
+ * status the caller must handle (with `status`, `headers` and `body`), or another 'ERR_HTTP_*'
+ * code for a request that failed on the way.
+ */
+export declare class HttpError extends Error {
+  readonly code: string
+  /** The response status, for `ERR_HTTP_STATUS`. */
+  readonly status?: number
+  /** The response headers (lower-case names), for `ERR_HTTP_STATUS`. */
+  readonly headers?: Record<string, string>
+  /** The response body (parsed JSON when the response is JSON, else text). */
+  readonly body?: unknown
+}
+
+/** Rejection of a `DatabaseCircuitBreaker` operation: `code` is 'ERR_DB_*'. */
+export declare class DatabaseError extends Error {
+  readonly code: string
+}
+
 export interface CircuitBreaker {
   /**
    * Runs `fn` through the breaker. The promise settles with exactly the value or the very object

@@ -31,9 +31,12 @@ const FAST = -2
 const FOLD_AT = 0x3fffffff
 const TICK_MS = 10
 
-/** Thrown (as a rejection) by `call` when the circuit is open. */
+// Error classes. Errors made in Rust (by the domain breakers) are instances of these too: the
+// binding creates them with `new Class(message)` and then sets `code` and their other fields.
+
+/** Rejection when the circuit is open (or half-open with every probe slot taken). */
 class CircuitOpenError extends Error {
-  constructor(breaker, message) {
+  constructor(message, breaker) {
     super(message)
     this.code = 'ERR_CIRCUIT_OPEN'
     this.breaker = breaker
@@ -41,16 +44,27 @@ class CircuitOpenError extends Error {
 }
 CircuitOpenError.prototype.name = 'CircuitOpenError'
 
-/** Thrown (as a rejection) by `call` when `fn` outlives the breaker's timeout. */
+/** Rejection when a call outlives the breaker's timeout. */
 class CircuitTimeoutError extends Error {
-  constructor(breaker, timeout) {
-    super(`Circuit breaker '${breaker}' timed out after ${timeout} ms`)
+  constructor(message, breaker, timeout) {
+    super(message)
     this.code = 'ERR_CIRCUIT_TIMEOUT'
     this.breaker = breaker
     this.timeout = timeout
   }
 }
 CircuitTimeoutError.prototype.name = 'CircuitTimeoutError'
+
+/** An HTTP response with a status the caller must handle (`code` 'ERR_HTTP_STATUS'), or a
+ * transport failure (`code` 'ERR_HTTP_*'). */
+class HttpError extends Error {}
+HttpError.prototype.name = 'HttpError'
+
+/** An error reported by a database or its driver (`code` 'ERR_DB_*'). */
+class DatabaseError extends Error {}
+DatabaseError.prototype.name = 'DatabaseError'
+
+binding.__setErrorClasses({ CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError })
 
 // Breaker errors carry no stack: it would only show this module's internals, and capturing one
 // is most of the cost of a rejection.
@@ -85,6 +99,7 @@ class CallPath {
     this.timeout = timeout === false ? 0 : timeout
     this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
     this.openMessage = `Circuit breaker '${this.name}' is OPEN`
+    this.timeoutMessage = `Circuit breaker '${this.name}' timed out after ${this.timeout} ms`
     try {
       this.words = new Int32Array(breakerWords(this.handle))
     } catch {
@@ -186,7 +201,7 @@ function runClosed(path, fn) {
 function runNative(path, fn) {
   const token = breakerAcquire(path.handle)
   if (token < 0) {
-    return Promise.reject(withoutStack(() => new CircuitOpenError(path.name, path.openMessage)))
+    return Promise.reject(withoutStack(() => new CircuitOpenError(path.openMessage, path.name)))
   }
   let result
   let thenable
@@ -331,7 +346,7 @@ function expire(expired) {
     pending--
     const { path } = timed
     report(path, timed.token, false)
-    timed.reject(withoutStack(() => new CircuitTimeoutError(path.name, path.timeout)))
+    timed.reject(withoutStack(() => new CircuitTimeoutError(path.timeoutMessage, path.name, path.timeout)))
   }
 }
 
@@ -349,6 +364,7 @@ const internal = new Set([
   '__breakerComplete',
   '__breakerFold',
   '__sharedLayout',
+  '__setErrorClasses',
 ])
 const publicExports = {}
 for (const key of Object.keys(binding)) {
@@ -356,5 +372,7 @@ for (const key of Object.keys(binding)) {
 }
 publicExports.CircuitOpenError = CircuitOpenError
 publicExports.CircuitTimeoutError = CircuitTimeoutError
+publicExports.HttpError = HttpError
+publicExports.DatabaseError = DatabaseError
 
 module.exports = publicExports

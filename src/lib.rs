@@ -20,11 +20,13 @@
 mod breaker;
 mod error;
 mod fast_path;
+mod js_error;
 mod metrics;
 mod options;
 mod registry;
 
-/// The Rust API: circuit breakers, their config, metrics and registry.
+/// The Rust API: circuit breakers, their config, metrics and registry, and the domain breakers.
 pub mod resilience {
+    pub use neural_trader_clients::*;
     pub use neural_trader_resilience::*;
 }

@@ -1,0 +1,1 @@
+//! Databases behind a circuit breaker (see the crate docs).

@@ -1,0 +1,1 @@
+//! HTTP APIs behind a circuit breaker (see the crate docs).

@@ -1,0 +1,17 @@
+//! Domain clients of `@neural-trader/resilience`: each one does real I/O behind its own
+//! [`neural_trader_resilience::CircuitBreaker`] and classifies every outcome as a success, a
+//! failure that counts against the service, or an error that is not the service's fault
+//! ([`neural_trader_resilience::Outcome::Ignored`]). That classification is the only breaker
+//! logic a client owns; the state machine, timeouts and metrics are the core's.
+//!
+//! - [`http`]: `ApiCircuitBreaker`, an HTTP/JSON client (reqwest with rustls, one pooled client
+//!   per breaker) that trips on connection errors, timeouts, 5xx, 408 and 429 and honours
+//!   `Retry-After`.
+//! - [`database`]: `DatabaseCircuitBreaker`, SQLite (embedded), PostgreSQL and MySQL/MariaDB
+//!   through sqlx driver-specific pools, tripping on I/O, protocol and pool errors and SQLSTATE
+//!   classes 08 / 57P, not on constraint violations or syntax errors.
+#![deny(missing_docs)]
+
+pub mod database;
+pub mod http;
+pub mod redact;
