@@ -15,3 +15,5 @@
 pub mod database;
 pub mod http;
 pub mod redact;
+
+pub use http::ApiCircuitBreaker;

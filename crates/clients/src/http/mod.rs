@@ -1,1 +1,31 @@
-//! HTTP APIs behind a circuit breaker (see the crate docs).
+//! HTTP APIs behind a circuit breaker: [`ApiCircuitBreaker`].
+//!
+//! - `client`: the breaker-wrapped client (one pooled reqwest client per breaker).
+//! - `target`: URL resolution, Basic authentication from userinfo, headers, and the secrets
+//!   that no message may show; checked before the breaker is asked, so a caller's mistake is
+//!   never counted against the service.
+//! - `transport`: one exchange (the whole body is read inside the request's deadline) and the
+//!   mapping of reqwest errors to codes without reqwest's URL-bearing messages.
+//! - `classify`: status and transport errors to an [`neural_trader_resilience::Outcome`], and
+//!   `Retry-After` parsing. This is the only breaker logic the client owns.
+//!
+//! Why the deadline is the breaker's and not reqwest's: the core's `execute_with` timeout drops
+//! the exchange, counts it as a failure and returns `ERR_CIRCUIT_TIMEOUT`, exactly as a timed-out
+//! `call` does, so HTTP and JavaScript callers see one timeout behaviour. reqwest keeps only the
+//! connect timeout, which fails faster, and with a clearer error, than the whole deadline.
+
+mod classify;
+mod client;
+mod error;
+mod options;
+mod request;
+mod target;
+mod transport;
+
+pub use classify::{outcome_of, parse_retry_after, status_outcome, DEFAULT_MAX_RETRY_AFTER};
+pub use client::ApiCircuitBreaker;
+pub use error::{ApiError, StatusError};
+pub use options::{ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use request::{body_kind, Body, BodyKind, Request, Response};
+pub use reqwest::header::{HeaderMap, HeaderValue};
+pub use reqwest::{Method, StatusCode};

@@ -1,0 +1,202 @@
+//! `ApiCircuitBreaker`: an HTTP/JSON client behind its own circuit breaker.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use neural_trader_resilience::{CallError, CircuitBreaker, CircuitBreakerMetrics};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use super::classify::outcome_of;
+use super::error::ApiError;
+use super::options::ApiOptions;
+use super::request::{decode_json, Body, Request, Response};
+use super::target::{parse_base_url, parse_header, prepare};
+use super::transport::exchange;
+use crate::redact::redact_url;
+
+/// An HTTP/JSON client whose every request goes through one circuit breaker.
+///
+/// Connection errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
+/// `Retry-After` keeps an open circuit open at least that long); other 4xx reject with
+/// [`ApiError::Status`] but do not move the circuit. One pooled reqwest client (rustls,
+/// keep-alive) per breaker.
+///
+/// ```no_run
+/// use neural_trader_clients::http::ApiCircuitBreaker;
+///
+/// # #[derive(serde::Deserialize)] struct MarketData {}
+/// # #[derive(serde::Serialize)] struct OrderRequest {}
+/// # #[derive(serde::Deserialize)] struct OrderResponse {}
+/// # async fn run(order_request: OrderRequest) -> anyhow::Result<()> {
+/// let api_cb = ApiCircuitBreaker::new("market_data_api");
+/// let data: MarketData = api_cb.get("https://api.example.com/market/data").await?;
+/// let response: OrderResponse = api_cb
+///     .post("https://api.example.com/orders", &order_request)
+///     .await?;
+/// println!("API Circuit State: {}", api_cb.get_state().await);
+/// # Ok(()) }
+/// ```
+pub struct ApiCircuitBreaker {
+    breaker: Arc<CircuitBreaker>,
+    client: reqwest::Client,
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    max_retry_after: Duration,
+}
+
+impl fmt::Debug for ApiCircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiCircuitBreaker")
+            .field("breaker", &self.breaker)
+            .field("base_url", &self.base_url.as_ref().map(redact_url))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl ApiCircuitBreaker {
+    /// A client with the default options (no base URL; failure_threshold 5, success_threshold
+    /// 2, reset_timeout 30 s; 10 s per request).
+    ///
+    /// # Panics
+    ///
+    /// If the TLS backend cannot be initialised, as `reqwest::Client::new` does; use
+    /// [`ApiCircuitBreaker::with_options`] to get that as an error.
+    pub fn new(name: &str) -> Self {
+        match Self::with_options(name, ApiOptions::default()) {
+            Ok(client) => client,
+            Err(e) => panic!("cannot create the HTTP client of '{name}': {e}"),
+        }
+    }
+
+    /// A client with `options`, behind a new breaker named `name`. Fails with
+    /// `ERR_INVALID_URL` (base URL), `ERR_INVALID_ARG_VALUE` (a header, an empty name) or the
+    /// code of an out-of-range breaker setting.
+    pub fn with_options(name: &str, options: ApiOptions) -> Result<Self, ApiError> {
+        let breaker = CircuitBreaker::try_new(name, options.breaker)?;
+        Self::with_breaker(Arc::new(breaker), options)
+    }
+
+    /// A client behind an existing breaker (one from a registry, say, so that several clients
+    /// or worker threads share it). `options.breaker` is not used; the breaker's own timeout is
+    /// the deadline of each request.
+    pub fn with_breaker(
+        breaker: Arc<CircuitBreaker>,
+        options: ApiOptions,
+    ) -> Result<Self, ApiError> {
+        let base_url = options
+            .base_url
+            .as_deref()
+            .map(parse_base_url)
+            .transpose()?;
+        let mut headers = HeaderMap::with_capacity(options.headers.len());
+        for (name, value) in &options.headers {
+            let (name, value) = parse_header(name, value)?;
+            headers.append(name, value);
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .default_headers(headers.clone());
+        if !options.proxy_from_env {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| {
+            ApiError::invalid_argument(format!(
+                "the HTTP client cannot be created: {}",
+                std::error::Error::source(&e)
+                    .map_or_else(|| "TLS backend".to_string(), |s| s.to_string())
+            ))
+        })?;
+        Ok(Self {
+            breaker,
+            client,
+            base_url,
+            headers,
+            max_retry_after: options.max_retry_after,
+        })
+    }
+
+    /// The breaker's name.
+    pub fn name(&self) -> &str {
+        self.breaker.name()
+    }
+
+    /// The breaker, for its metrics and state (or to share it).
+    pub fn breaker(&self) -> Arc<CircuitBreaker> {
+        Arc::clone(&self.breaker)
+    }
+
+    /// The state: `CLOSED`, `OPEN` or `HALF_OPEN`.
+    pub async fn get_state(&self) -> String {
+        self.breaker.get_state().await
+    }
+
+    /// A snapshot of the breaker's counters.
+    pub fn metrics(&self) -> CircuitBreakerMetrics {
+        self.breaker.metrics()
+    }
+
+    /// Sends `request` through the breaker and reads the whole response.
+    ///
+    /// A bad URL, header or body is refused before the breaker is asked (not counted). Then:
+    /// `ERR_CIRCUIT_OPEN` without sending; `ERR_CIRCUIT_TIMEOUT` when the exchange, body
+    /// included, outlives the request's deadline; `ERR_HTTP_CONNECT` / `ERR_HTTP_IO` /
+    /// `ERR_HTTP_REDIRECT` when it fails; [`ApiError::Status`] from status 400.
+    pub async fn request(&self, request: Request) -> Result<Response, ApiError> {
+        let timeout = request.timeout;
+        let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
+        self.breaker
+            .execute_with(
+                exchange(&self.client, prepared, self.max_retry_after),
+                timeout,
+                outcome_of,
+            )
+            .await
+            .map_err(|e| match e {
+                CallError::Breaker(e) => ApiError::Circuit(e),
+                CallError::Operation(e) => e,
+            })
+    }
+
+    /// `GET url`, the body deserialized from JSON (an empty body reads as `null`).
+    pub async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, ApiError> {
+        self.json(Request::new(Method::GET, url)).await
+    }
+
+    /// `POST url` with `body` as JSON, the response deserialized from JSON.
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.json(Request::new(Method::POST, url).body(Body::json(body)?))
+            .await
+    }
+
+    /// `PUT url` with `body` as JSON, the response deserialized from JSON.
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.json(Request::new(Method::PUT, url).body(Body::json(body)?))
+            .await
+    }
+
+    /// `DELETE url`, the response deserialized from JSON (`()` or `Option<T>` for a 204).
+    pub async fn delete<T: DeserializeOwned>(&self, url: &str) -> Result<T, ApiError> {
+        self.json(Request::new(Method::DELETE, url)).await
+    }
+
+    /// Sends `request` and deserializes the response body. A body that does not decode is
+    /// `ERR_HTTP_DECODE`; the exchange itself was already counted as a success.
+    pub async fn json<T: DeserializeOwned>(&self, request: Request) -> Result<T, ApiError> {
+        let response = self.request(request).await?;
+        decode_json(&response.body)
+    }
+}

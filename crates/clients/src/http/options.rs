@@ -1,0 +1,123 @@
+//! Options of an [`super::ApiCircuitBreaker`] and their defaults.
+
+use std::time::Duration;
+
+use neural_trader_resilience::CircuitBreakerConfig;
+
+use super::classify::DEFAULT_MAX_RETRY_AFTER;
+
+/// The deadline of a request by default (10 s): connect, send, headers and the whole body.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection attempt may take by default (5 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How an [`super::ApiCircuitBreaker`] talks to its service.
+///
+/// ```
+/// use neural_trader_clients::http::{ApiCircuitBreaker, ApiOptions};
+/// use std::time::Duration;
+///
+/// let mut options = ApiOptions {
+///     base_url: Some("https://api.example.test/v1/".into()),
+///     headers: vec![("x-api-key".into(), "secret".into())],
+///     ..Default::default()
+/// };
+/// options.breaker.timeout = Duration::from_secs(2); // the deadline of each request
+/// options.breaker.failure_threshold = 3;
+/// let api = ApiCircuitBreaker::with_options("quotes", options).unwrap();
+/// assert_eq!(api.breaker().config().reset_timeout, Duration::from_secs(30));
+/// ```
+#[derive(Clone)]
+pub struct ApiOptions {
+    /// The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep a
+    /// trailing `/` and use paths without a leading `/` to stay under its path.
+    pub base_url: Option<String>,
+    /// Headers sent with every request (a request's own headers override them).
+    pub headers: Vec<(String, String)>,
+    /// The breaker. Its `timeout` is the deadline of each request (default 10 s, enforced by
+    /// the breaker, so an overrun is `ERR_CIRCUIT_TIMEOUT` and counts as a failure); the other
+    /// defaults are failure_threshold 5, success_threshold 2 and reset_timeout 30 s.
+    pub breaker: CircuitBreakerConfig,
+    /// How long a connection attempt may take (default 5 s; an overrun is `ERR_HTTP_CONNECT`).
+    pub connect_timeout: Duration,
+    /// The longest `Retry-After` honoured (default one hour; longer ones are capped).
+    pub max_retry_after: Duration,
+    /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment
+    /// apply (default `true`, as in reqwest and curl; loopback addresses are not exempt unless
+    /// `NO_PROXY` says so).
+    pub proxy_from_env: bool,
+}
+
+impl ApiOptions {
+    /// The breaker configuration of an API client by default.
+    pub fn default_breaker_config() -> CircuitBreakerConfig {
+        CircuitBreakerConfig {
+            failure_threshold: 5,
+            success_threshold: 2,
+            timeout: DEFAULT_TIMEOUT,
+            reset_timeout: Duration::from_secs(30),
+            half_open_max_calls: None,
+        }
+    }
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            headers: Vec::new(),
+            breaker: Self::default_breaker_config(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for ApiOptions {
+    /// The base URL redacted and header names only: options may carry credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ApiOptions")
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(crate::redact::redact_url_str),
+            )
+            .field("headers", &names)
+            .field("breaker", &self.breaker)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("proxy_from_env", &self.proxy_from_env)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_design() {
+        let o = ApiOptions::default();
+        assert_eq!(o.breaker.failure_threshold, 5);
+        assert_eq!(o.breaker.success_threshold, 2);
+        assert_eq!(o.breaker.reset_timeout, Duration::from_secs(30));
+        assert_eq!(o.breaker.timeout, Duration::from_secs(10));
+        assert!(o.proxy_from_env);
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let o = ApiOptions {
+            base_url: Some("https://u:pw-123@example.test/".into()),
+            headers: vec![("authorization".into(), "Bearer tok-456".into())],
+            ..Default::default()
+        };
+        let shown = format!("{o:?}");
+        assert!(
+            !shown.contains("pw-123") && !shown.contains("tok-456"),
+            "{shown}"
+        );
+    }
+}

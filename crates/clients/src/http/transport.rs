@@ -1,0 +1,111 @@
+//! One exchange over reqwest: send, read the whole body, and turn every failure into an
+//! [`ApiError`] whose message shows no secret.
+//!
+//! reqwest's own `Display` starts with the request URL (query included), so it is never used:
+//! messages are built from the error's source chain (hyper and I/O errors, which name no URL)
+//! and still pass through [`Context::clean`].
+
+use std::error::Error as StdError;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::RETRY_AFTER;
+use reqwest::StatusCode;
+
+use super::classify::parse_retry_after;
+use super::error::{ApiError, StatusError};
+use super::request::Response;
+use super::target::{Context, Prepared};
+use crate::redact::redact_url;
+
+/// Sends `prepared` and reads the whole response: `Ok` below 400, [`ApiError::Status`] from 400.
+pub(crate) async fn exchange(
+    client: &reqwest::Client,
+    prepared: Prepared,
+    max_retry_after: Duration,
+) -> Result<Response, ApiError> {
+    let Prepared { request, context } = prepared;
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(|e| transport_error(&context, &e))?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let url = if response.url().as_str() == context.sent_url {
+        context.shown.clone()
+    } else {
+        redact_url(response.url())
+    };
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&context, &e))?;
+    if status.as_u16() < 400 {
+        return Ok(Response {
+            status,
+            url,
+            headers,
+            body,
+        });
+    }
+    let retry_after =
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+            headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now(), max_retry_after))
+        } else {
+            None
+        };
+    Err(ApiError::Status(Box::new(StatusError {
+        method: context.method,
+        url,
+        status,
+        headers,
+        body,
+        retry_after,
+    })))
+}
+
+/// The [`ApiError`] for a failed exchange.
+pub(crate) fn transport_error(context: &Context, error: &reqwest::Error) -> ApiError {
+    let detail = context.clean(&source_chain(error));
+    let what = context.describe();
+    if error.is_connect() {
+        ApiError::Connect {
+            message: format!("{what}: could not connect: {detail}"),
+        }
+    } else if error.is_redirect() {
+        ApiError::Redirect {
+            message: format!("{what}: {detail}"),
+        }
+    } else if error.is_builder() {
+        ApiError::invalid_argument(format!("{what}: the request cannot be built: {detail}"))
+    } else if error.is_body() || error.is_decode() {
+        ApiError::Io {
+            message: format!("{what}: the response body could not be read: {detail}"),
+        }
+    } else {
+        ApiError::Io {
+            message: format!("{what}: the exchange failed: {detail}"),
+        }
+    }
+}
+
+/// The messages of `error`'s sources (not its own, which shows the URL), deepest last, without
+/// repeats.
+fn source_chain(error: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p == &text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    if parts.is_empty() {
+        "unknown error".to_string()
+    } else {
+        parts.join(": ")
+    }
+}
