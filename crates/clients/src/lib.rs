@@ -16,4 +16,5 @@ pub mod database;
 pub mod http;
 pub mod redact;
 
+pub use database::DatabaseCircuitBreaker;
 pub use http::ApiCircuitBreaker;

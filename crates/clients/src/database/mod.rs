@@ -1,1 +1,30 @@
-//! Databases behind a circuit breaker (see the crate docs).
+//! Databases behind a circuit breaker: [`DatabaseCircuitBreaker`] over SQLite (embedded),
+//! PostgreSQL and MySQL/MariaDB, through sqlx driver-specific pools.
+//!
+//! - `options`: the URL that selects the driver, pool and breaker options.
+//! - `pool`: the driver-specific pools and the dispatch of each operation to its driver.
+//! - `sqlite`, `postgres` (+ `pg_decode`), `mysql`: binding parameters and decoding cells.
+//! - `value`: the value model of parameters and cells ([`Value`], [`Rows`]).
+//! - `error`: [`DbError`], its stable codes and which errors trip the breaker.
+//! - `transaction`: [`Transaction`] (closure API) and [`BreakerTransaction`] (held across calls).
+//!
+//! Parameters are always bound, never interpolated: `$1, $2..` for SQLite and PostgreSQL, `?` for
+//! MySQL.
+
+mod client;
+mod error;
+mod mysql;
+mod options;
+mod parse;
+mod pg_decode;
+mod pool;
+mod postgres;
+mod sqlite;
+mod transaction;
+mod value;
+
+pub use client::DatabaseCircuitBreaker;
+pub use error::{DbError, DbErrorKind};
+pub use options::{DatabaseOptions, MAX_CONNECTIONS};
+pub use transaction::{BreakerTransaction, Transaction};
+pub use value::{ExecuteResult, LastInsertId, Rows, Value};

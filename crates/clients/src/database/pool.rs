@@ -1,0 +1,240 @@
+//! The driver-specific pools (not sqlx's `Any` driver, which cannot return numeric, timestamptz,
+//! jsonb or uuid), and the one place that dispatches an operation to its driver.
+
+use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{MySql, Postgres, Sqlite};
+
+use super::error::DbError;
+use super::options::{parse_url, secrets_of, DatabaseOptions, Target, MAX_CONNECTIONS};
+use super::postgres::ParamTypes;
+use super::value::{ExecuteResult, Rows, Value};
+use super::{mysql, postgres, sqlite};
+
+/// A pool of one driver.
+#[derive(Debug, Clone)]
+pub(crate) enum DbPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// The pool plus what every operation on it needs.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) pool: DbPool,
+    /// PostgreSQL parameter types per SQL text.
+    pub(crate) pg_types: ParamTypes,
+    /// Strings that must never appear in an error (the URL's password).
+    pub(crate) secrets: Vec<String>,
+}
+
+/// An open transaction of one driver.
+#[derive(Debug)]
+pub(crate) enum DriverTx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    MySql(sqlx::Transaction<'static, MySql>),
+}
+
+impl Shared {
+    /// Builds the pool without connecting: the first operation connects (so that an
+    /// unreachable server is a failure the breaker counts, not an error of the constructor).
+    /// Needs a Tokio runtime context for server URLs (the pool's maintenance task).
+    pub(crate) fn connect_lazy(options: &DatabaseOptions) -> Result<Self, DbError> {
+        let max = options.max_connections.clamp(1, MAX_CONNECTIONS);
+        let acquire = options.acquire_timeout;
+        let (target, secrets) = match options.url.as_deref() {
+            None => (memory_target(), Vec::new()),
+            Some(url) => (parse_url(url)?, secrets_of(url)),
+        };
+        let pool = match target {
+            Target::Sqlite { options, in_memory } => DbPool::Sqlite(if in_memory {
+                memory_pool(options, acquire)
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(acquire)
+                    .connect_lazy_with(options)
+            }),
+            Target::Postgres(options) => DbPool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(acquire)
+                    .connect_lazy_with(options),
+            ),
+            Target::MySql(options) => DbPool::MySql(
+                MySqlPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(acquire)
+                    .connect_lazy_with(options),
+            ),
+        };
+        Ok(Self {
+            pool,
+            pg_types: ParamTypes::default(),
+            secrets,
+        })
+    }
+
+    /// A private in-memory SQLite database (cannot fail).
+    pub(crate) fn memory(acquire_timeout: std::time::Duration) -> Self {
+        Self {
+            pool: DbPool::Sqlite(memory_pool(SqliteConnectOptions::new(), acquire_timeout)),
+            pg_types: ParamTypes::default(),
+            secrets: Vec::new(),
+        }
+    }
+
+    fn err(&self, e: sqlx::Error) -> DbError {
+        DbError::from_sqlx(e, &self.secrets)
+    }
+
+    /// Runs `sql` on a pooled connection and returns its rows.
+    pub(crate) async fn fetch(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        let s = &self.secrets;
+        match &self.pool {
+            DbPool::Sqlite(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                sqlite::fetch(&mut c, sql, params, s).await
+            }
+            DbPool::Postgres(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                postgres::fetch(&mut c, &self.pg_types, sql, params, s).await
+            }
+            DbPool::MySql(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                mysql::fetch(&mut c, sql, params, s).await
+            }
+        }
+    }
+
+    /// Runs `sql` on a pooled connection for its effect.
+    pub(crate) async fn execute(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<ExecuteResult, DbError> {
+        let s = &self.secrets;
+        match &self.pool {
+            DbPool::Sqlite(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                sqlite::execute(&mut c, sql, params, s).await
+            }
+            DbPool::Postgres(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                postgres::execute(&mut c, &self.pg_types, sql, params, s).await
+            }
+            DbPool::MySql(p) => {
+                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
+                mysql::execute(&mut c, sql, params, s).await
+            }
+        }
+    }
+
+    /// Takes a connection and begins a transaction on it.
+    pub(crate) async fn begin(&self) -> Result<DriverTx, DbError> {
+        Ok(match &self.pool {
+            DbPool::Sqlite(p) => DriverTx::Sqlite(p.begin().await.map_err(|e| self.err(e))?),
+            DbPool::Postgres(p) => DriverTx::Postgres(p.begin().await.map_err(|e| self.err(e))?),
+            DbPool::MySql(p) => DriverTx::MySql(p.begin().await.map_err(|e| self.err(e))?),
+        })
+    }
+
+    /// Closes the pool: waits for connections in use to come back and closes them all.
+    pub(crate) async fn close(&self) {
+        match &self.pool {
+            DbPool::Sqlite(p) => p.close().await,
+            DbPool::Postgres(p) => p.close().await,
+            DbPool::MySql(p) => p.close().await,
+        }
+    }
+
+    /// Whether [`Shared::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.pool {
+            DbPool::Sqlite(p) => p.is_closed(),
+            DbPool::Postgres(p) => p.is_closed(),
+            DbPool::MySql(p) => p.is_closed(),
+        }
+    }
+}
+
+/// `:memory:` opened directly: a database private to its one connection.
+fn memory_target() -> Target {
+    Target::Sqlite {
+        options: SqliteConnectOptions::new(),
+        in_memory: true,
+    }
+}
+
+/// One connection, never closed by the pool (no idle timeout, no lifetime): an in-memory
+/// database lives exactly as long as its connection. No maintenance task is spawned, so this
+/// needs no runtime context.
+fn memory_pool(options: SqliteConnectOptions, acquire: std::time::Duration) -> SqlitePool {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(acquire)
+        .connect_lazy_with(options)
+}
+
+impl DriverTx {
+    /// Whether a failed statement aborts the whole transaction (PostgreSQL does; MySQL and
+    /// SQLite roll back only the statement).
+    pub(crate) fn aborts_on_error(&self) -> bool {
+        matches!(self, DriverTx::Postgres(_))
+    }
+
+    /// Runs `sql` in the transaction and returns its rows.
+    pub(crate) async fn fetch(
+        &mut self,
+        shared: &Shared,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Rows, DbError> {
+        let s = &shared.secrets;
+        match self {
+            DriverTx::Sqlite(tx) => sqlite::fetch(tx, sql, params, s).await,
+            DriverTx::Postgres(tx) => postgres::fetch(tx, &shared.pg_types, sql, params, s).await,
+            DriverTx::MySql(tx) => mysql::fetch(tx, sql, params, s).await,
+        }
+    }
+
+    /// Runs `sql` in the transaction for its effect.
+    pub(crate) async fn execute(
+        &mut self,
+        shared: &Shared,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<ExecuteResult, DbError> {
+        let s = &shared.secrets;
+        match self {
+            DriverTx::Sqlite(tx) => sqlite::execute(tx, sql, params, s).await,
+            DriverTx::Postgres(tx) => postgres::execute(tx, &shared.pg_types, sql, params, s).await,
+            DriverTx::MySql(tx) => mysql::execute(tx, sql, params, s).await,
+        }
+    }
+
+    /// Commits.
+    pub(crate) async fn commit(self, shared: &Shared) -> Result<(), DbError> {
+        match self {
+            DriverTx::Sqlite(tx) => tx.commit().await,
+            DriverTx::Postgres(tx) => tx.commit().await,
+            DriverTx::MySql(tx) => tx.commit().await,
+        }
+        .map_err(|e| shared.err(e))
+    }
+
+    /// Rolls back.
+    pub(crate) async fn rollback(self, shared: &Shared) -> Result<(), DbError> {
+        match self {
+            DriverTx::Sqlite(tx) => tx.rollback().await,
+            DriverTx::Postgres(tx) => tx.rollback().await,
+            DriverTx::MySql(tx) => tx.rollback().await,
+        }
+        .map_err(|e| shared.err(e))
+    }
+}
