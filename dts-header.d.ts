@@ -34,9 +34,50 @@ export declare class HttpError extends Error {
   readonly body?: unknown
 }
 
-/** Rejection of a `DatabaseCircuitBreaker` operation: `code` is 'ERR_DB_*'. */
+/**
+ * Rejection of a `DatabaseCircuitBreaker` operation reported by the database or its driver.
+ * `code`: 'ERR_DB_CONSTRAINT' (unique, foreign-key, not-null, check), 'ERR_DB_QUERY' (any other
+ * error of the statement: syntax, unknown table, bad data), 'ERR_DB_CONNECTION',
+ * 'ERR_DB_UNAVAILABLE', 'ERR_DB_POOL_TIMEOUT' (these three trip the breaker), 'ERR_DB_CLOSED',
+ * 'ERR_DB_TRANSACTION_ABORTED', 'ERR_DB_TRANSACTION_CLOSED', 'ERR_DB_UNSUPPORTED_TYPE',
+ * 'ERR_DB_DECODE', 'ERR_DB_INTERNAL'.
+ */
 export declare class DatabaseError extends Error {
   readonly code: string
+  /** The SQLSTATE (PostgreSQL, MySQL); absent for SQLite and for errors of the driver. */
+  readonly sqlState?: string
+  /**
+   * PostgreSQL: the SQLSTATE; MySQL: the error number ('1062'); SQLite: the extended result
+   * code ('2067'); absent for errors of the driver.
+   */
+  readonly dbCode?: string
+  /** The violated constraint, when PostgreSQL names it. */
+  readonly constraint?: string
+}
+
+/** Options of `new DatabaseCircuitBreaker(name, options)`: the database, the pool, the breaker. */
+export interface DatabaseCircuitBreakerOptions extends CircuitBreakerOptions {
+  /**
+   * `sqlite://path.db` (created if missing), `sqlite::memory:`, `postgres://user:pass@host/db`,
+   * `mysql://user:pass@host/db` (or `mariadb://`). Default: a private in-memory SQLite database.
+   */
+  url?: string
+  /** The most connections the pool opens (default 10; an in-memory SQLite database has 1). */
+  maxConnections?: number
+  /** How long an operation waits for a free connection, in ms (default 30000). */
+  acquireTimeout?: number
+}
+
+export interface DatabaseCircuitBreaker {
+  /**
+   * Runs `fn` in a transaction, as one breaker call: commits when `fn` resolves and resolves
+   * with exactly its value; rolls back when `fn` throws or rejects and rejects with exactly its
+   * error. Rejects with `CircuitOpenError` without calling `fn` when the circuit is open, and
+   * with `CircuitTimeoutError` (after rolling back) when the transaction outlives the breaker's
+   * timeout. A failed statement aborts a PostgreSQL transaction: committing it then rejects with
+   * 'ERR_DB_TRANSACTION_ABORTED'.
+   */
+  transaction<T>(fn: (tx: DatabaseTransaction) => T | PromiseLike<T>): Promise<T>
 }
 
 export interface CircuitBreaker {

@@ -350,6 +350,77 @@ function expire(expired) {
   }
 }
 
+// ---- DatabaseCircuitBreaker.prototype.transaction --------------------------------------------
+// The orchestration of a transaction, kept here so that the callback's result and error are
+// returned as they are (the same objects). `__begin()` takes a breaker permit and a connection
+// (rejecting with CircuitOpenError when the circuit is open); the transaction commits when `fn`
+// resolves and rolls back when it throws or rejects. The breaker's timeout covers the whole
+// transaction: when it elapses the transaction is rolled back and this rejects with
+// CircuitTimeoutError, whatever `fn` does later (its operations then reject too).
+
+function invalidTransactionFn(fn) {
+  const err = new TypeError(`The "fn" argument must be of type function. Received ${describe(fn)}`)
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
+
+function transaction(fn) {
+  if (typeof fn !== 'function') return Promise.reject(invalidTransactionFn(fn))
+  let begun
+  try {
+    begun = this.__begin()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return begun.then(
+    (tx) =>
+      new Promise((resolve, reject) => {
+        let settled = false
+        const remaining = tx.__remaining()
+        const timer =
+          remaining === null || remaining === undefined
+            ? null
+            : setTimeout(() => {
+                if (settled) return
+                settled = true
+                tx.__timeout().then(resolve, reject)
+              }, Math.max(0, Math.ceil(remaining)))
+        const finish = () => {
+          settled = true
+          if (timer !== null) clearTimeout(timer)
+        }
+        let result
+        try {
+          result = Promise.resolve(fn(tx))
+        } catch (error) {
+          result = Promise.reject(error)
+        }
+        result.then(
+          (value) => {
+            if (settled) return
+            finish()
+            tx.__commit().then(() => resolve(value), reject)
+          },
+          (error) => {
+            if (settled) return
+            finish()
+            const fail = () => reject(error)
+            tx.__rollback().then(fail, fail)
+          },
+        )
+      }),
+  )
+}
+
+if (binding.DatabaseCircuitBreaker !== undefined) {
+  Object.defineProperty(binding.DatabaseCircuitBreaker.prototype, 'transaction', {
+    value: transaction,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  })
+}
+
 Object.defineProperty(CircuitBreaker.prototype, 'call', {
   value: call,
   writable: true,

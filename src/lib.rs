@@ -18,6 +18,11 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod breaker;
+mod database;
+mod database_options;
+mod database_params;
+mod database_rows;
+mod database_transaction;
 mod error;
 mod fast_path;
 mod js_error;

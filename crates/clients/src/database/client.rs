@@ -103,6 +103,11 @@ impl DatabaseCircuitBreaker {
         &self.breaker
     }
 
+    /// The driver: `"sqlite"`, `"postgres"` or `"mysql"`.
+    pub fn driver(&self) -> &'static str {
+        self.shared.driver()
+    }
+
     /// The breaker's configuration.
     pub fn config(&self) -> &CircuitBreakerConfig {
         self.breaker.config()

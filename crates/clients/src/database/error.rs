@@ -3,7 +3,8 @@
 //!
 //! Why these trip the breaker and no others: a circuit breaker protects the caller from a
 //! database that is down or drowning, so only errors that say so count (I/O, TLS, protocol,
-//! a pool with no connection to give, SQLSTATE class 08 "connection exception", 53
+//! a pool with no connection to give, SQLSTATE class 08 "connection exception", 28 "invalid
+//! authorization" (a wrong password fails every call), 53
 //! "insufficient resources", 57P "operator intervention" such as an admin shutdown, 58 "system
 //! error", XX "internal error", and SQLite's I/O, full-disk, corruption, can't-open and busy
 //! codes). A constraint violation, a syntax error or a bad parameter is the caller's fault: it
@@ -24,7 +25,7 @@ pub enum DbErrorKind {
     CircuitTimeout,
     /// No Tokio runtime was there to run a deadline or the pool (`ERR_CIRCUIT_NO_TIMER`).
     NoRuntime,
-    /// I/O, TLS or protocol failure talking to the server, or SQLSTATE class 08
+    /// I/O, TLS or protocol failure talking to the server, or SQLSTATE class 08 or 28
     /// (`ERR_DB_CONNECTION`). Trips.
     Connection,
     /// The server is there but cannot serve: SQLSTATE classes 53, 57P, 58, XX; SQLite busy,
@@ -275,7 +276,8 @@ impl DbError {
 fn classify_sql_state(state: &str) -> DbErrorKind {
     let class = state.get(..2).unwrap_or("");
     match class {
-        "08" => DbErrorKind::Connection,
+        // Connection exception; invalid authorization (a wrong password fails every call).
+        "08" | "28" => DbErrorKind::Connection,
         "53" | "58" | "XX" => DbErrorKind::Unavailable,
         "57" if state.starts_with("57P") => DbErrorKind::Unavailable,
         "23" => DbErrorKind::Constraint,

@@ -4,9 +4,11 @@
 //! - `options`: the URL that selects the driver, pool and breaker options.
 //! - `pool`: the driver-specific pools and the dispatch of each operation to its driver.
 //! - `sqlite`, `postgres` (+ `pg_decode`), `mysql`: binding parameters and decoding cells.
+//! - `render`: rows rendered for JavaScript as node-postgres returns them ([`JsRows`]).
 //! - `value`: the value model of parameters and cells ([`Value`], [`Rows`]).
 //! - `error`: [`DbError`], its stable codes and which errors trip the breaker.
-//! - `transaction`: [`Transaction`] (closure API) and [`BreakerTransaction`] (held across calls).
+//! - `transaction`: [`Transaction`] (closure API) and [`BreakerTransaction`] (held across calls);
+//!   `shared_tx`: [`SharedTransaction`], a cloneable handle to one.
 //!
 //! Parameters are always bound, never interpolated: `$1, $2..` for SQLite and PostgreSQL, `?` for
 //! MySQL.
@@ -19,6 +21,8 @@ mod parse;
 mod pg_decode;
 mod pool;
 mod postgres;
+mod render;
+mod shared_tx;
 mod sqlite;
 mod transaction;
 mod value;
@@ -26,5 +30,7 @@ mod value;
 pub use client::DatabaseCircuitBreaker;
 pub use error::{DbError, DbErrorKind};
 pub use options::{DatabaseOptions, MAX_CONNECTIONS};
+pub use render::{JsRows, Patch, PatchValue};
+pub use shared_tx::SharedTransaction;
 pub use transaction::{BreakerTransaction, Transaction};
 pub use value::{ExecuteResult, LastInsertId, Rows, Value};

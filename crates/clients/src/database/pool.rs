@@ -151,6 +151,15 @@ impl Shared {
         }
     }
 
+    /// `"sqlite"`, `"postgres"` or `"mysql"`.
+    pub(crate) fn driver(&self) -> &'static str {
+        match &self.pool {
+            DbPool::Sqlite(_) => "sqlite",
+            DbPool::Postgres(_) => "postgres",
+            DbPool::MySql(_) => "mysql",
+        }
+    }
+
     /// Whether [`Shared::close`] was called.
     pub(crate) fn is_closed(&self) -> bool {
         match &self.pool {

@@ -190,7 +190,8 @@ impl BreakerTransaction {
             .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64() * 1e3)
     }
 
-    fn timeout_error(&self) -> DbError {
+    /// The error of a transaction that outlived the breaker's timeout.
+    pub fn timeout_error(&self) -> DbError {
         DbError::from_breaker(CircuitBreakerError::Timeout {
             name: self.breaker.name().into(),
             timeout: self.breaker.config().timeout,

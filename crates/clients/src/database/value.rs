@@ -89,6 +89,19 @@ impl Value {
         }
     }
 
+    /// A JS `Date` (milliseconds since the epoch); `None` if invalid or out of range.
+    pub fn from_js_date(ms: f64) -> Option<Value> {
+        if !ms.is_finite() {
+            return None;
+        }
+        DateTime::from_timestamp_millis(ms as i64).map(Value::Timestamp)
+    }
+
+    /// A JSON document from its text (what `JSON.stringify` returned); `None` if not JSON.
+    pub fn from_json_text(text: &str) -> Option<Value> {
+        serde_json::from_str(text).ok().map(Value::Json)
+    }
+
     /// A short name of the variant, for error messages (never the value: it may be private).
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -1,0 +1,110 @@
+//! The `DatabaseTransaction` class: what a `transaction(fn)` callback receives.
+//!
+//! It holds the connection and the breaker permit of its transaction. Its operations run one at
+//! a time; after the transaction ended they reject with `ERR_DB_TRANSACTION_CLOSED` (or
+//! `ERR_CIRCUIT_TIMEOUT` once it timed out). The commit, rollback and timeout are driven by
+//! `resilience.js` through hidden methods. Garbage-collected unended, it rolls back.
+
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, Result, Unknown};
+use napi_derive::napi;
+use neural_trader_clients::database::{DbError, SharedTransaction};
+
+use crate::database_params::{read_params, read_sql};
+use crate::database_rows::{rows_to_js, DatabaseExecuteResult, Failure};
+use crate::js_error::spawn;
+
+/// An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`.
+#[napi]
+pub struct DatabaseTransaction {
+    inner: SharedTransaction,
+}
+
+impl DatabaseTransaction {
+    pub(crate) fn new(inner: SharedTransaction) -> Self {
+        Self { inner }
+    }
+}
+
+#[napi]
+impl DatabaseTransaction {
+    /// Runs `sql` with `params` in the transaction and resolves with its rows.
+    #[napi(
+        ts_generic_types = "T = Record<string, unknown>",
+        ts_args_type = "sql: string, params?: readonly unknown[]",
+        ts_return_type = "Promise<T[]>"
+    )]
+    pub fn query<'env>(
+        &self,
+        env: &'env Env,
+        sql: Option<Unknown>,
+        params: Option<Unknown>,
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
+        let inner = self.inner.clone();
+        spawn(
+            env,
+            async move {
+                let (sql, params) = args.map_err(Failure::Arg)?;
+                let rows = inner.query_rows(&sql, &params).await?;
+                Ok::<_, Failure>(rows.to_js())
+            },
+            rows_to_js,
+        )
+    }
+
+    /// Runs `sql` with `params` in the transaction for its effect.
+    #[napi(
+        ts_args_type = "sql: string, params?: readonly unknown[]",
+        ts_return_type = "Promise<DatabaseExecuteResult>"
+    )]
+    pub fn execute<'env>(
+        &self,
+        env: &'env Env,
+        sql: Option<Unknown>,
+        params: Option<Unknown>,
+    ) -> Result<PromiseRaw<'env, DatabaseExecuteResult>> {
+        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
+        let inner = self.inner.clone();
+        spawn(
+            env,
+            async move {
+                let (sql, params) = args.map_err(Failure::Arg)?;
+                Ok::<_, Failure>(inner.execute(&sql, &params).await?)
+            },
+            |_, r| Ok(DatabaseExecuteResult::from(r)),
+        )
+    }
+
+    /// Milliseconds left before the breaker's timeout ends the transaction (`null`: none).
+    #[napi(skip_typescript, js_name = "__remaining")]
+    pub fn remaining(&self) -> Option<f64> {
+        self.inner.remaining_ms_at_start()
+    }
+
+    /// Commits; the breaker records a success (or the commit's error).
+    #[napi(skip_typescript, js_name = "__commit")]
+    pub fn commit<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move { inner.commit().await }, |_, ()| Ok(()))
+    }
+
+    /// Rolls back (after the callback failed); never rejects for an already timed-out
+    /// transaction.
+    #[napi(skip_typescript, js_name = "__rollback")]
+    pub fn rollback<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move { inner.rollback().await }, |_, ()| Ok(()))
+    }
+
+    /// Ends the transaction as timed out; rejects with the `CircuitTimeoutError`.
+    #[napi(skip_typescript, js_name = "__timeout")]
+    pub fn time_out<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(
+            env,
+            async move { Err::<(), DbError>(inner.time_out().await) },
+            |_, ()| Ok(()),
+        )
+    }
+}
