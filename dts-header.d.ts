@@ -34,6 +34,28 @@ export declare class HttpError extends Error {
   readonly body?: unknown
 }
 
+/** What `ApiCircuitBreaker.prototype.request` sends. */
+export interface ApiRequestInit extends ApiRequestOptions {
+  /** The method (default 'GET'; standard methods in any case). */
+  method?: string
+  /** Absolute, or relative to the breaker's `baseUrl`. */
+  url: string
+  /**
+   * `undefined` / `null`: none; a string: text; a `Buffer`, typed array, `DataView` or
+   * `ArrayBuffer`: bytes; anything else: JSON. A `content-type` header overrides the implied type.
+   */
+  body?: unknown
+}
+
+/** What `ApiCircuitBreaker.prototype.request` resolves with (statuses below 400). */
+export interface ApiResponse<T = any> {
+  status: number
+  /** Lower-case names; the values of a repeated header joined with ', '. */
+  headers: Record<string, string>
+  /** Parsed JSON, text, a `Buffer` or `null`, as `responseType` says. */
+  body: T
+}
+
 /**
  * Rejection of a `DatabaseCircuitBreaker` operation reported by the database or its driver.
  * `code`: 'ERR_DB_CONSTRAINT' (unique, foreign-key, not-null, check), 'ERR_DB_QUERY' (any other

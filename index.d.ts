@@ -34,9 +34,72 @@ export declare class HttpError extends Error {
   readonly body?: unknown
 }
 
-/** Rejection of a `DatabaseCircuitBreaker` operation: `code` is 'ERR_DB_*'. */
+/** What `ApiCircuitBreaker.prototype.request` sends. */
+export interface ApiRequestInit extends ApiRequestOptions {
+  /** The method (default 'GET'; standard methods in any case). */
+  method?: string
+  /** Absolute, or relative to the breaker's `baseUrl`. */
+  url: string
+  /**
+   * `undefined` / `null`: none; a string: text; a `Buffer`, typed array, `DataView` or
+   * `ArrayBuffer`: bytes; anything else: JSON. A `content-type` header overrides the implied type.
+   */
+  body?: unknown
+}
+
+/** What `ApiCircuitBreaker.prototype.request` resolves with (statuses below 400). */
+export interface ApiResponse<T = any> {
+  status: number
+  /** Lower-case names; the values of a repeated header joined with ', '. */
+  headers: Record<string, string>
+  /** Parsed JSON, text, a `Buffer` or `null`, as `responseType` says. */
+  body: T
+}
+
+/**
+ * Rejection of a `DatabaseCircuitBreaker` operation reported by the database or its driver.
+ * `code`: 'ERR_DB_CONSTRAINT' (unique, foreign-key, not-null, check), 'ERR_DB_QUERY' (any other
+ * error of the statement: syntax, unknown table, bad data), 'ERR_DB_CONNECTION',
+ * 'ERR_DB_UNAVAILABLE', 'ERR_DB_POOL_TIMEOUT' (these three trip the breaker), 'ERR_DB_CLOSED',
+ * 'ERR_DB_TRANSACTION_ABORTED', 'ERR_DB_TRANSACTION_CLOSED', 'ERR_DB_UNSUPPORTED_TYPE',
+ * 'ERR_DB_DECODE', 'ERR_DB_INTERNAL'.
+ */
 export declare class DatabaseError extends Error {
   readonly code: string
+  /** The SQLSTATE (PostgreSQL, MySQL); absent for SQLite and for errors of the driver. */
+  readonly sqlState?: string
+  /**
+   * PostgreSQL: the SQLSTATE; MySQL: the error number ('1062'); SQLite: the extended result
+   * code ('2067'); absent for errors of the driver.
+   */
+  readonly dbCode?: string
+  /** The violated constraint, when PostgreSQL names it. */
+  readonly constraint?: string
+}
+
+/** Options of `new DatabaseCircuitBreaker(name, options)`: the database, the pool, the breaker. */
+export interface DatabaseCircuitBreakerOptions extends CircuitBreakerOptions {
+  /**
+   * `sqlite://path.db` (created if missing), `sqlite::memory:`, `postgres://user:pass@host/db`,
+   * `mysql://user:pass@host/db` (or `mariadb://`). Default: a private in-memory SQLite database.
+   */
+  url?: string
+  /** The most connections the pool opens (default 10; an in-memory SQLite database has 1). */
+  maxConnections?: number
+  /** How long an operation waits for a free connection, in ms (default 30000). */
+  acquireTimeout?: number
+}
+
+export interface DatabaseCircuitBreaker {
+  /**
+   * Runs `fn` in a transaction, as one breaker call: commits when `fn` resolves and resolves
+   * with exactly its value; rolls back when `fn` throws or rejects and rejects with exactly its
+   * error. Rejects with `CircuitOpenError` without calling `fn` when the circuit is open, and
+   * with `CircuitTimeoutError` (after rolling back) when the transaction outlives the breaker's
+   * timeout. A failed statement aborts a PostgreSQL transaction: committing it then rejects with
+   * 'ERR_DB_TRANSACTION_ABORTED'.
+   */
+  transaction<T>(fn: (tx: DatabaseTransaction) => T | PromiseLike<T>): Promise<T>
 }
 
 export interface CircuitBreaker {
@@ -59,6 +122,53 @@ export interface CircuitBreaker {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * An HTTP/JSON client whose every request goes through one circuit breaker. Connection
+ * errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
+ * `Retry-After` keeps the circuit open at least that long); other 4xx reject with an
+ * `HttpError` (`ERR_HTTP_STATUS`) without moving the circuit.
+ */
+export declare class ApiCircuitBreaker {
+  /**
+   * Creates a client and its breaker. Throws `TypeError` (`ERR_INVALID_ARG_TYPE`,
+   * `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_URL` for `baseUrl`) or `RangeError`
+   * (`ERR_OUT_OF_RANGE`) for a bad name or options.
+   */
+  constructor(serviceName: string, options?: ApiCircuitBreakerOptions)
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** A snapshot of the breaker's counters (`ignoredCalls`: 4xx other than 408 and 429). */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying breaker (the same one on every read, in a new wrapper object): its
+   * `options`, metrics and state; `breaker.call(fn)` shares the circuit with the requests.
+   */
+  get breaker(): CircuitBreaker
+  /**
+   * `GET url`, resolving with the body (parsed JSON, text, a `Buffer` or `null`; see
+   * `responseType`).
+   */
+  get<T = any>(url: string, options?: ApiRequestOptions): Promise<T>
+  /**
+   * `POST url` with `body` (an object is sent as JSON, a string as text, a `Buffer` as
+   * bytes), resolving with the response body.
+   */
+  post<T = any>(url: string, body?: unknown, options?: ApiRequestOptions): Promise<T>
+  /** `PUT url` with `body`, resolving with the response body. */
+  put<T = any>(url: string, body?: unknown, options?: ApiRequestOptions): Promise<T>
+  /** `DELETE url`, resolving with the response body (`null` for a 204). */
+  delete<T = any>(url: string, options?: ApiRequestOptions): Promise<T>
+  /**
+   * Any request, resolving with `{ status, headers, body }` (a status of 400 or more rejects
+   * with an `HttpError`, as the other methods do).
+   */
+  request<T = any>(init: ApiRequestInit): Promise<ApiResponse<T>>
+}
 
 /**
  * A circuit breaker (CLOSED / OPEN / HALF_OPEN) whose state lives in Rust and is shared by every
@@ -121,6 +231,104 @@ export declare class CircuitBreakerRegistry {
 }
 
 /**
+ * A database behind a circuit breaker. Without a `url` it is a private in-memory SQLite
+ * database; `sqlite://file.db`, `postgres://...` and `mysql://...` select the driver. Every
+ * `query`, `execute` and whole `transaction` is one breaker call.
+ */
+export declare class DatabaseCircuitBreaker {
+  /**
+   * Creates the breaker and its pool (connections are opened by the first operation).
+   * Throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_URL`,
+   * `ERR_INVALID_URL_SCHEME`) or `RangeError` (`ERR_OUT_OF_RANGE`) for bad arguments; a
+   * message never shows the URL's password.
+   */
+  constructor(name: string, options?: DatabaseCircuitBreakerOptions)
+  /** The breaker's name. */
+  get name(): string
+  /** The driver the URL selected. */
+  get driver(): 'sqlite' | 'postgres' | 'mysql'
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** A snapshot of the breaker's counters (a transaction counts as one call). */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
+   * breaker).
+   */
+  get breaker(): CircuitBreaker
+  /**
+   * Runs `sql` with `params` bound (`$1`.. for SQLite and PostgreSQL, `?` for MySQL) and
+   * resolves with the rows as plain objects keyed by column name.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /** Runs `sql` with `params` for its effect: `{ rowsAffected, lastInsertId }`. */
+  execute(sql: string, params?: readonly unknown[]): Promise<DatabaseExecuteResult>
+  /**
+   * Closes the pool; later operations reject with `ERR_DB_CLOSED`. Resolves once the
+   * connections in use have come back and every connection is closed.
+   */
+  close(): Promise<void>
+}
+
+/** An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`. */
+export declare class DatabaseTransaction {
+  /** Runs `sql` with `params` in the transaction and resolves with its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /** Runs `sql` with `params` in the transaction for its effect. */
+  execute(sql: string, params?: readonly unknown[]): Promise<DatabaseExecuteResult>
+}
+
+/** Options of an `ApiCircuitBreaker`. Durations are in milliseconds. */
+export interface ApiCircuitBreakerOptions {
+  /**
+   * The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep a
+   * trailing `/` and use paths without a leading `/` to stay under its path.
+   */
+  baseUrl?: string
+  /**
+   * The deadline of each request, body included, in ms (default 10000); `false` disables it.
+   * An overrun rejects with `CircuitTimeoutError` and counts as a failure.
+   */
+  timeout?: number | false
+  /** How long a connection attempt may take, in ms (default 5000; `ERR_HTTP_CONNECT`). */
+  connectTimeout?: number
+  /** Headers sent with every request. */
+  headers?: Record<string, string>
+  /** Consecutive failures that open the circuit (default 5). */
+  failureThreshold?: number
+  /** Consecutive successes in half-open that close the circuit (default 2). */
+  successThreshold?: number
+  /** How long the circuit stays open before a probe is let through, in ms (default 30000). */
+  resetTimeout?: number
+  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
+  halfOpenMaxCalls?: number
+  /** The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped). */
+  maxRetryAfter?: number
+  /**
+   * Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`;
+   * loopback addresses are not exempt unless `NO_PROXY` says so).
+   */
+  proxyFromEnv?: boolean
+}
+
+/** Options of one request. */
+export interface ApiRequestOptions {
+  /** Headers of this request (they override the breaker's `headers`). */
+  headers?: Record<string, string>
+  /** Query parameters, appended to the URL's own; an array value repeats the parameter. */
+  query?: Record<string, string | number | boolean | Array<string | number | boolean>>
+  /** The deadline of this request in ms (default: the breaker's `timeout`); `false` disables it. */
+  timeout?: number | false
+  /**
+   * How to return the body: `'auto'` (default: by `content-type`, JSON parsed, text as a
+   * string, binary as a `Buffer`, empty as `null`), `'json'`, `'text'` or `'buffer'`.
+   */
+  responseType?: 'auto' | 'json' | 'text' | 'buffer'
+}
+
+/**
  * A snapshot of a breaker's counters. `totalCalls` is the sum of the successful, failed,
  * rejected and ignored calls; calls still in flight are counted once they finish.
  */
@@ -158,4 +366,16 @@ export interface CircuitBreakerOptions {
   resetTimeout?: number
   /** Probe calls admitted at once while half-open (default: `successThreshold`). */
   halfOpenMaxCalls?: number
+}
+
+/** What `execute` resolves with. */
+export interface DatabaseExecuteResult {
+  /** Rows inserted, updated or deleted. */
+  rowsAffected: number
+  /**
+   * SQLite: `last_insert_rowid()` (as better-sqlite3 reports it); MySQL: the AUTO_INCREMENT
+   * id the statement generated, or `null`; PostgreSQL: always `null` (use `RETURNING`).
+   * A string when it exceeds `Number.MAX_SAFE_INTEGER`.
+   */
+  lastInsertId: number | string | null
 }

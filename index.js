@@ -835,5 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ApiCircuitBreaker = nativeBinding.ApiCircuitBreaker
 module.exports.CircuitBreaker = nativeBinding.CircuitBreaker
 module.exports.CircuitBreakerRegistry = nativeBinding.CircuitBreakerRegistry
+module.exports.DatabaseCircuitBreaker = nativeBinding.DatabaseCircuitBreaker
+module.exports.DatabaseTransaction = nativeBinding.DatabaseTransaction

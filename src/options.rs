@@ -50,10 +50,10 @@ fn duration_ms(d: Duration) -> f64 {
     d.as_nanos() as f64 / 1e6
 }
 
-const OPTION_NAMES: &str =
+pub(crate) const OPTION_NAMES: &str =
     "failureThreshold, successThreshold, timeout, resetTimeout, halfOpenMaxCalls";
 
-fn describe(value: &Unknown<'_>) -> String {
+pub(crate) fn describe(value: &Unknown<'_>) -> String {
     match value.get_type() {
         Ok(ValueType::Number) => match unsafe { value.cast::<f64>() } {
             Ok(n) => format!("{n}"),
@@ -120,25 +120,9 @@ pub(crate) fn read_options(
     options: Option<Unknown<'_>>,
 ) -> Result<CircuitBreakerConfig> {
     let mut config = CircuitBreakerConfig::default();
-    let Some(options) = options else {
+    let Some(object) = read_object(env, "options", options)? else {
         return Ok(config);
     };
-    match options.get_type()? {
-        ValueType::Undefined | ValueType::Null => return Ok(config),
-        ValueType::Object if !options.is_array()? => {}
-        _ => {
-            let message = format!(
-                "The \"options\" argument must be of type object. Received {}",
-                describe(&options)
-            );
-            return Err(throw_config_error(
-                env,
-                &ConfigError::invalid_type("options", message.clone()),
-                &message,
-            ));
-        }
-    }
-    let object: Object = unsafe { options.cast()? };
     for key in Object::keys(&object)? {
         let Some(value) = object.get::<Unknown>(&key)? else {
             continue;
@@ -146,43 +130,84 @@ pub(crate) fn read_options(
         if value.get_type()? == ValueType::Undefined {
             continue;
         }
-        match key.as_str() {
-            "failureThreshold" => {
-                config.failure_threshold =
-                    read_count(env, "failureThreshold", &value, MAX_THRESHOLD)?
-            }
-            "successThreshold" => {
-                config.success_threshold =
-                    read_count(env, "successThreshold", &value, MAX_THRESHOLD)?
-            }
-            "halfOpenMaxCalls" => {
-                config.half_open_max_calls = Some(read_count(
-                    env,
-                    "halfOpenMaxCalls",
-                    &value,
-                    MAX_HALF_OPEN_CALLS,
-                )?)
-            }
-            "resetTimeout" => {
-                config.reset_timeout = read_duration(env, "resetTimeout", &value, false)?
-            }
-            "timeout" => config.timeout = read_duration(env, "timeout", &value, true)?,
-            unknown => {
-                let message = format!(
-                    "The option \"{unknown}\" is not a circuit breaker option (expected one of {OPTION_NAMES})"
-                );
-                return Err(throw_config_error(
-                    env,
-                    &ConfigError::invalid_value("options", message.clone()),
-                    &message,
-                ));
-            }
+        if !read_breaker_option(env, &mut config, &key, &value)? {
+            let message = format!(
+                "The option \"{key}\" is not a circuit breaker option (expected one of {OPTION_NAMES})"
+            );
+            return Err(throw_config_error(
+                env,
+                &ConfigError::invalid_value("options", message.clone()),
+                &message,
+            ));
         }
     }
     Ok(config)
 }
 
-fn type_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_>) -> napi::Error {
+/// Reads an argument that must be a plain object: `None` for `undefined` or `null`, a
+/// `TypeError` (`ERR_INVALID_ARG_TYPE`) for anything else that is not an object.
+pub(crate) fn read_object<'a>(
+    env: &Env,
+    argument: &'static str,
+    value: Option<Unknown<'a>>,
+) -> Result<Option<Object<'a>>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Object if !value.is_array()? => Ok(Some(unsafe { value.cast()? })),
+        _ => {
+            let message = format!(
+                "The \"{argument}\" argument must be of type object. Received {}",
+                describe(&value)
+            );
+            Err(throw_config_error(
+                env,
+                &ConfigError::invalid_type(argument, message.clone()),
+                &message,
+            ))
+        }
+    }
+}
+
+/// Reads one circuit breaker option (`failureThreshold`, `successThreshold`, `timeout`,
+/// `resetTimeout`, `halfOpenMaxCalls`) into `config`; `Ok(false)` when `key` is none of them,
+/// so that a domain breaker can read its own options around these.
+pub(crate) fn read_breaker_option(
+    env: &Env,
+    config: &mut CircuitBreakerConfig,
+    key: &str,
+    value: &Unknown<'_>,
+) -> Result<bool> {
+    match key {
+        "failureThreshold" => {
+            config.failure_threshold = read_count(env, "failureThreshold", value, MAX_THRESHOLD)?
+        }
+        "successThreshold" => {
+            config.success_threshold = read_count(env, "successThreshold", value, MAX_THRESHOLD)?
+        }
+        "halfOpenMaxCalls" => {
+            config.half_open_max_calls = Some(read_count(
+                env,
+                "halfOpenMaxCalls",
+                value,
+                MAX_HALF_OPEN_CALLS,
+            )?)
+        }
+        "resetTimeout" => config.reset_timeout = read_duration(env, "resetTimeout", value, false)?,
+        "timeout" => config.timeout = read_duration(env, "timeout", value, true)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+pub(crate) fn type_error(
+    env: &Env,
+    field: &'static str,
+    expected: &str,
+    value: &Unknown<'_>,
+) -> napi::Error {
     let message = format!(
         "The \"{field}\" option must be {expected}. Received {}",
         describe(value)
@@ -194,7 +219,12 @@ fn type_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_
     )
 }
 
-fn range_error(env: &Env, field: &'static str, expected: &str, value: &Unknown<'_>) -> napi::Error {
+pub(crate) fn range_error(
+    env: &Env,
+    field: &'static str,
+    expected: &str,
+    value: &Unknown<'_>,
+) -> napi::Error {
     let message = format!(
         "The value of \"{field}\" is out of range. It must be {expected}. Received {}",
         describe(value)
@@ -226,7 +256,7 @@ fn read_count(env: &Env, field: &'static str, value: &Unknown<'_>, max: u32) -> 
     Ok(n as u32)
 }
 
-fn read_duration(
+pub(crate) fn read_duration(
     env: &Env,
     field: &'static str,
     value: &Unknown<'_>,

@@ -13,9 +13,10 @@ use url::Url;
 
 use super::classify::outcome_of;
 use super::error::ApiError;
+use super::headers::parse_header;
 use super::options::ApiOptions;
 use super::request::{decode_json, Body, Request, Response};
-use super::target::{parse_base_url, parse_header, prepare};
+use super::target::{parse_base_url, prepare};
 use super::transport::exchange;
 use crate::redact::redact_url;
 

@@ -5,10 +5,11 @@
 //! Everything here is checked before the breaker is asked: a bad URL or header is the caller's
 //! mistake and is never counted against the service.
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use url::Url;
 
 use super::error::ApiError;
+use super::headers::{basic_auth, parse_header, secret_values};
 use super::request::Request;
 use crate::redact::{redact_url, redact_url_str, scrub};
 
@@ -92,62 +93,6 @@ pub(crate) fn resolve_url(base: Option<&Url>, text: &str) -> Result<Url, ApiErro
     })?;
     check_scheme(&url)?;
     Ok(url)
-}
-
-/// Parses one header; the message names the header, never its value.
-pub(crate) fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), ApiError> {
-    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        ApiError::invalid_argument(format!(
-            "{:?} is not a valid HTTP header name",
-            name.chars().take(64).collect::<String>()
-        ))
-    })?;
-    let mut header_value = HeaderValue::from_str(value).map_err(|_| {
-        ApiError::invalid_argument(format!(
-            "the value of the header \"{header_name}\" is not a valid HTTP header value \
-             (control characters or non-ASCII text)"
-        ))
-    })?;
-    if is_secret_header(&header_name) {
-        header_value.set_sensitive(true);
-    }
-    Ok((header_name, header_value))
-}
-
-/// Headers whose values are credentials: never shown, and scrubbed from messages.
-pub(crate) fn is_secret_header(name: &HeaderName) -> bool {
-    let name = name.as_str();
-    matches!(
-        name,
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
-    ) || [
-        "key",
-        "token",
-        "secret",
-        "auth",
-        "password",
-        "signature",
-        "session",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
-}
-
-/// The values of secret headers in `headers`, for scrubbing.
-pub(crate) fn secret_values(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .iter()
-        .filter(|(name, _)| is_secret_header(name))
-        .filter_map(|(_, value)| value.to_str().ok())
-        .flat_map(|v| {
-            // The whole value, and its credential alone ("Bearer <token>").
-            let mut parts = vec![v.to_string()];
-            if let Some((_, credential)) = v.split_once(' ') {
-                parts.push(credential.trim().to_string());
-            }
-            parts
-        })
-        .collect()
 }
 
 /// The decoded userinfo of `url`, and `url` without it.
@@ -256,36 +201,6 @@ pub(crate) fn prepare(
     })
 }
 
-fn basic_auth(user: &str, password: Option<&str>) -> HeaderValue {
-    let credentials = format!("{user}:{}", password.unwrap_or(""));
-    let mut value = HeaderValue::from_str(&format!("Basic {}", base64(credentials.as_bytes())))
-        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-    value.set_sensitive(true);
-    value
-}
-
-/// Standard base64 with padding (RFC 4648), for Basic authentication.
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,37 +278,5 @@ mod tests {
         let prepared = prepare(None, &HeaderMap::new(), req).unwrap();
         assert_eq!(prepared.request.headers()[AUTHORIZATION], "Bearer t0ken");
         assert_eq!(prepared.context.clean("x t0ken pw1"), "x *** ***");
-    }
-
-    #[test]
-    fn bad_headers_are_refused_without_showing_the_value() {
-        let bad_value =
-            Request::new(reqwest::Method::GET, "http://127.0.0.1/").header("x-api-key", "se\ncret");
-        let err = prepare(None, &HeaderMap::new(), bad_value).err().unwrap();
-        assert_eq!(err.code(), "ERR_INVALID_ARG_VALUE");
-        assert!(!err.to_string().contains("se\ncret") && err.to_string().contains("x-api-key"));
-        let bad_name = Request::new(reqwest::Method::GET, "http://127.0.0.1/").header("a b", "v");
-        assert_eq!(
-            prepare(None, &HeaderMap::new(), bad_name)
-                .err()
-                .unwrap()
-                .code(),
-            "ERR_INVALID_ARG_VALUE"
-        );
-    }
-
-    #[test]
-    fn base64_matches_rfc_4648() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), expected);
-        }
     }
 }

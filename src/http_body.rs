@@ -1,0 +1,220 @@
+//! Bodies across the boundary.
+//!
+//! Request bodies from JS: `undefined` / `null` send none; a string is text
+//! (`text/plain; charset=utf-8`); a `Buffer`, typed array, `DataView` or `ArrayBuffer` is bytes
+//! (`application/octet-stream`); any other object, number or boolean is JSON
+//! (`application/json`, serialized by the engine's `JSON.stringify`). A `content-type` header
+//! overrides the implied type.
+//!
+//! Response bodies to JS, by `responseType`: `'auto'` (default) follows the `content-type`
+//! (JSON parsed, text as a string, binary as a `Buffer`, no content-type: a string when the
+//! body is UTF-8; an empty body is `null`); `'json'` always parses (empty: `null`); `'text'`
+//! always a string; `'buffer'` always a `Buffer`. UTF-8 is decoded on the Tokio thread; only
+//! `JSON.parse` runs on the JS thread.
+
+use std::ptr;
+
+use napi::bindgen_prelude::{Buffer, Function, JsObjectValue, Null, Object, ToNapiValue};
+use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
+use neural_trader_clients::http::Bytes;
+use neural_trader_clients::http::{body_kind, Body, BodyKind, HeaderMap};
+
+use crate::http_error::throw;
+use crate::js_error::{parse_json, ErrorClass, JsErrorSpec};
+use crate::options::describe;
+
+/// What the caller wants the response body as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResponseType {
+    Auto,
+    Json,
+    Text,
+    Buffer,
+}
+
+/// A response body decoded as far as Rust can, ready for JS.
+pub(crate) enum Payload {
+    Null,
+    /// JSON text, parsed on the JS thread.
+    Json(String),
+    Text(String),
+    Bytes(Bytes),
+}
+
+fn utf8(bytes: Bytes) -> String {
+    match String::from_utf8(Vec::from(bytes)) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+impl Payload {
+    /// `body` by its `content-type` (`responseType: 'auto'`).
+    pub(crate) fn auto(headers: &HeaderMap, body: Bytes) -> Self {
+        match body_kind(headers, &body) {
+            BodyKind::Empty => Payload::Null,
+            BodyKind::Json => Payload::Json(utf8(body)),
+            BodyKind::Text => Payload::Text(utf8(body)),
+            BodyKind::Binary => Payload::Bytes(body),
+        }
+    }
+
+    /// `body` as the caller asked.
+    pub(crate) fn decode(kind: ResponseType, headers: &HeaderMap, body: Bytes) -> Self {
+        match kind {
+            ResponseType::Auto => Self::auto(headers, body),
+            ResponseType::Json if body.is_empty() => Payload::Null,
+            ResponseType::Json => Payload::Json(utf8(body)),
+            ResponseType::Text => Payload::Text(utf8(body)),
+            ResponseType::Buffer => Payload::Bytes(body),
+        }
+    }
+
+    /// The JS value; `Err` (with the text and the parser's message) when JSON text is not JSON.
+    pub(crate) fn into_js(self, env: &Env) -> std::result::Result<Unknown<'_>, NotJson> {
+        let converted = match self {
+            Payload::Null => Null.into_unknown(env),
+            Payload::Text(text) => text.into_unknown(env),
+            Payload::Bytes(bytes) => Buffer::from(Vec::from(bytes)).into_unknown(env),
+            Payload::Json(text) => {
+                return parse_json(env, &text).map_err(|e| NotJson {
+                    text,
+                    reason: e.reason.clone(),
+                })
+            }
+        };
+        converted.map_err(|e| NotJson {
+            text: String::new(),
+            reason: e.reason.clone(),
+        })
+    }
+}
+
+/// A body announced as JSON that `JSON.parse` refused.
+pub(crate) struct NotJson {
+    pub(crate) text: String,
+    /// `SyntaxError: ...`.
+    pub(crate) reason: String,
+}
+
+impl NotJson {
+    /// The text itself, as a JS string.
+    pub(crate) fn text(self, env: &Env) -> Result<Unknown<'_>> {
+        self.text.into_unknown(env)
+    }
+}
+
+/// Reads a request body (see the module docs).
+pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
+    let Some(value) = value else {
+        return Ok(Body::Empty);
+    };
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(Body::Empty),
+        ValueType::String => Ok(Body::Text(unsafe { value.cast::<String>()? })),
+        ValueType::Object if is_binary(&value)? => Ok(Body::Bytes(read_bytes(env, &value)?.into())),
+        ValueType::Object | ValueType::Number | ValueType::Boolean => stringify(env, value),
+        _ => Err(throw(
+            env,
+            JsErrorSpec::new(
+                ErrorClass::TypeError,
+                "ERR_INVALID_ARG_TYPE",
+                format!(
+                    "The \"body\" argument must be a string, a Buffer, a typed array, an \
+                     ArrayBuffer or a JSON-serializable value. Received {}",
+                    describe(&value)
+                ),
+            ),
+        )),
+    }
+}
+
+fn is_binary(value: &Unknown<'_>) -> Result<bool> {
+    Ok(value.is_typedarray()? || value.is_dataview()? || value.is_arraybuffer()?)
+}
+
+/// The bytes of an `ArrayBuffer` or a view of one (copied).
+fn read_bytes(env: &Env, value: &Unknown<'_>) -> Result<Vec<u8>> {
+    let raw_env = env.raw();
+    let raw = value.raw();
+    let mut data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut byte_length = 0usize;
+    let status = unsafe {
+        if value.is_arraybuffer()? {
+            sys::napi_get_arraybuffer_info(raw_env, raw, &mut data, &mut byte_length)
+        } else if value.is_dataview()? {
+            let mut buffer = ptr::null_mut();
+            let mut offset = 0usize;
+            sys::napi_get_dataview_info(
+                raw_env,
+                raw,
+                &mut byte_length,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            )
+        } else {
+            let mut kind = 0;
+            let mut length = 0usize;
+            let mut buffer = ptr::null_mut();
+            let mut offset = 0usize;
+            let status = sys::napi_get_typedarray_info(
+                raw_env,
+                raw,
+                &mut kind,
+                &mut length,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            );
+            byte_length = length * element_size(kind);
+            status
+        }
+    };
+    if status != sys::Status::napi_ok {
+        return Err(napi::Error::from_reason("could not read the body's bytes"));
+    }
+    if byte_length == 0 || data.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: N-API points `data` at the view's first byte (offset applied) and the view has
+    // `byte_length` bytes; the value is alive for this call, and the bytes are copied now.
+    Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), byte_length) }.to_vec())
+}
+
+/// Bytes per element of a `napi_typedarray_type`.
+fn element_size(kind: sys::napi_typedarray_type) -> usize {
+    match kind {
+        0..=2 => 1,      // Int8, Uint8, Uint8Clamped
+        3 | 4 | 11 => 2, // Int16, Uint16, Float16
+        5..=7 => 4,      // Int32, Uint32, Float32
+        _ => 8,          // Float64, BigInt64, BigUint64
+    }
+}
+
+/// `JSON.stringify(value)`; a value it refuses (a cycle, a BigInt) or turns into `undefined`
+/// is a `TypeError` (`ERR_INVALID_ARG_VALUE`).
+fn stringify(env: &Env, value: Unknown<'_>) -> Result<Body> {
+    let global = env.get_global()?;
+    let json: Object = global.get_named_property("JSON")?;
+    let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
+    let refused = |reason: String| {
+        throw(
+            env,
+            JsErrorSpec::new(
+                ErrorClass::TypeError,
+                "ERR_INVALID_ARG_VALUE",
+                format!("The \"body\" argument cannot be serialized as JSON: {reason}"),
+            ),
+        )
+    };
+    let text = match stringify.call(value) {
+        Ok(text) => text,
+        Err(e) => return Err(refused(e.reason.clone())),
+    };
+    if text.get_type()? != ValueType::String {
+        return Err(refused("JSON.stringify returned undefined".into()));
+    }
+    let text: String = unsafe { text.cast()? };
+    Ok(Body::Json(text.into_bytes().into()))
+}

@@ -1,0 +1,141 @@
+//! `ApiError` as JavaScript errors: `HttpError` (`ERR_HTTP_*`), `CircuitOpenError`,
+//! `CircuitTimeoutError`, and `TypeError` / `RangeError` for the caller's mistakes.
+//!
+//! An `HttpError` for a status carries `status`, `statusText`, `headers` (credential-looking
+//! values masked: errors end up in logs), `body` (parsed JSON when the response says JSON and
+//! is, else text, or a `Buffer` for binary), `url` (secrets masked), `method` and, for a 429 or
+//! 503 with `Retry-After`, `retryAfter` in ms.
+
+use napi::bindgen_prelude::Object;
+use napi::{Env, Error, Result, Status};
+use neural_trader_clients::http::{header_pairs, ApiError, HeaderMap};
+
+use crate::http_body::Payload;
+use crate::js_error::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
+
+impl IntoJsError for ApiError {
+    fn into_js_error(self) -> JsErrorSpec {
+        let code = self.code();
+        let message = self.to_string();
+        match self {
+            ApiError::Circuit(e) => e.into_js_error(),
+            ApiError::InvalidUrl { .. } | ApiError::InvalidArgument { .. } => {
+                JsErrorSpec::new(ErrorClass::TypeError, code, message)
+            }
+            ApiError::Config(e) => {
+                let class = match e.kind {
+                    neural_trader_resilience::ConfigErrorKind::OutOfRange => ErrorClass::RangeError,
+                    _ => ErrorClass::TypeError,
+                };
+                JsErrorSpec::new(class, code, message)
+            }
+            ApiError::Status(e) => JsErrorSpec::new(ErrorClass::Http, code, message)
+                .with("status", Prop::Num(f64::from(e.status.as_u16())))
+                .with("url", Prop::Str(e.url))
+                .with("method", Prop::Str(e.method.to_string())),
+            _ => JsErrorSpec::new(ErrorClass::Http, code, message),
+        }
+    }
+}
+
+/// What a failed request becomes, prepared on the Tokio thread: the error, and for a status
+/// its body already decoded as far as Rust can (the JSON itself is parsed on the JS thread).
+pub(crate) enum Failure {
+    /// A response with a status of 400 or more.
+    Status {
+        error: ApiError,
+        headers: HeaderMap,
+        body: Payload,
+        retry_after_ms: Option<f64>,
+    },
+    /// Anything else.
+    Other(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Status(mut status) => {
+                let headers = std::mem::take(&mut status.headers);
+                let body = Payload::auto(&headers, std::mem::take(&mut status.body));
+                let retry_after_ms = status.retry_after.map(|d| d.as_secs_f64() * 1000.0);
+                Failure::Status {
+                    error: ApiError::Status(status),
+                    headers,
+                    body,
+                    retry_after_ms,
+                }
+            }
+            other => Failure::Other(other),
+        }
+    }
+}
+
+impl Failure {
+    /// The JS error (on the JS thread), as a `napi::Error` that rejects with it.
+    pub(crate) fn into_js(self, env: &Env) -> Error {
+        match self {
+            Failure::Other(error) => error.into_js_error().into_napi_error(env),
+            Failure::Status {
+                error,
+                headers,
+                body,
+                retry_after_ms,
+            } => {
+                let reason = error
+                    .status()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let mut spec = error
+                    .into_js_error()
+                    .with("statusText", Prop::Str(reason.to_string()));
+                if let Some(ms) = retry_after_ms {
+                    spec = spec.with("retryAfter", Prop::Num(ms));
+                }
+                let built = spec.create(env).and_then(|error| {
+                    let mut object: Object = unsafe { error.cast()? };
+                    object.set("headers", headers_object(env, &headers, true)?)?;
+                    // A body announced as JSON that is not stays text: the status is the news.
+                    let body = body.into_js(env).or_else(|failed| failed.text(env))?;
+                    object.set("body", body)?;
+                    Ok(error)
+                });
+                match built {
+                    Ok(error) => Error::from(error),
+                    Err(e) => e,
+                }
+            }
+        }
+    }
+}
+
+/// `headers` as a plain object (lower-case names, repeated values joined with `", "`); with
+/// `mask_secrets`, credential-looking values are `***`.
+pub(crate) fn headers_object<'env>(
+    env: &'env Env,
+    headers: &HeaderMap,
+    mask_secrets: bool,
+) -> Result<Object<'env>> {
+    let mut object = Object::new(env)?;
+    for (name, value) in header_pairs(headers, mask_secrets) {
+        object.set(name, value)?;
+    }
+    Ok(object)
+}
+
+/// A `TypeError` (or `RangeError`) for a bad argument, thrown now; returns the marker that tells
+/// napi an exception is pending. Methods that return promises turn it into a rejection (see
+/// `http::rejected`).
+pub(crate) fn throw(env: &Env, spec: JsErrorSpec) -> Error {
+    let message = spec.message.clone();
+    let thrown = spec.create(env).and_then(|error| env.throw(error));
+    match thrown {
+        Ok(()) => Error::new(Status::PendingException, message),
+        Err(e) => e,
+    }
+}
+
+/// `throw` for an `ApiError` refused before anything was sent.
+pub(crate) fn throw_api_error(env: &Env, error: ApiError) -> Error {
+    throw(env, error.into_js_error())
+}
