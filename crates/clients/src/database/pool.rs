@@ -62,12 +62,16 @@ impl Shared {
                 PgPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(acquire)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(ping_if_idle(conn, meta)))
                     .connect_lazy_with(options),
             ),
             Target::MySql(options) => DbPool::MySql(
                 MySqlPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(acquire)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(ping_if_idle(conn, meta)))
                     .connect_lazy_with(options),
             ),
         };
@@ -170,6 +174,23 @@ impl Shared {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged when taken out of the pool.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Pings a connection that has been idle for a while (the server may have closed it) instead
+/// of every connection on every acquire (sqlx's default), which would double the round trips
+/// of every query. A connection found dead is discarded and another is taken, so a server
+/// restart costs no failed call.
+async fn ping_if_idle<C: sqlx::Connection>(
+    conn: &mut C,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> Result<bool, sqlx::Error> {
+    if meta.idle_for >= PING_AFTER_IDLE {
+        return Ok(conn.ping().await.is_ok());
+    }
+    Ok(true)
+}
+
 /// `:memory:` opened directly: a database private to its one connection.
 fn memory_target() -> Target {
     Target::Sqlite {
@@ -187,6 +208,7 @@ fn memory_pool(options: SqliteConnectOptions, acquire: std::time::Duration) -> S
         .idle_timeout(None)
         .max_lifetime(None)
         .acquire_timeout(acquire)
+        .test_before_acquire(false)
         .connect_lazy_with(options)
 }
 
