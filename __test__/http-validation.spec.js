@@ -18,6 +18,10 @@ function makeApi(options = {}) {
   return new ApiCircuitBreaker(uniqueName('api-input'), { proxyFromEnv: false, ...options })
 }
 
+function manyHeaders(n) {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v']))
+}
+
 function throwsTyped(t, fn, Class, code, pattern) {
   const err = t.throws(fn, { instanceOf: Class })
   t.is(err.code, code, err.message)
@@ -47,6 +51,7 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
     [{ headers: { 'x-n': 1 } }, TypeError, 'ERR_INVALID_ARG_TYPE'],
     [{ headers: { 'bad name': 'v' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     [{ headers: { 'x-api-key': 'line\nbreak-secret' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [{ headers: manyHeaders(1001) }, TypeError, 'ERR_INVALID_ARG_VALUE', /too many headers/],
   ]
   for (const [options, Class, code, pattern] of bad) {
     throwsTyped(t, () => new ApiCircuitBreaker(uniqueName('bad'), options), Class, code, pattern)
@@ -74,6 +79,7 @@ test('request methods reject (never throw) bad arguments with typed errors', asy
     [() => api.get(server.url('/json'), { headers: { a: null } }), TypeError, 'ERR_INVALID_ARG_TYPE'],
     [() => api.get(server.url('/json'), { headers: { 'a:b': 'v' } }), TypeError, 'ERR_INVALID_ARG_VALUE'],
     [() => api.get(server.url('/json'), { query: { a: {} } }), TypeError, 'ERR_INVALID_ARG_TYPE'],
+    [() => api.get(server.url('/json'), { headers: manyHeaders(40000) }), TypeError, 'ERR_INVALID_ARG_VALUE', /too many/],
     [() => api.post(server.url('/echo'), () => 1), TypeError, 'ERR_INVALID_ARG_TYPE'],
     [() => api.post(server.url('/echo'), Symbol('s')), TypeError, 'ERR_INVALID_ARG_TYPE'],
     [() => api.post(server.url('/echo'), 10n), TypeError, 'ERR_INVALID_ARG_TYPE'],

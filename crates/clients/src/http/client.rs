@@ -13,7 +13,7 @@ use url::Url;
 
 use super::classify::outcome_of;
 use super::error::ApiError;
-use super::headers::parse_header;
+use super::headers::parse_headers;
 use super::options::ApiOptions;
 use super::request::{decode_json, Body, Request, Response};
 use super::target::{parse_base_url, prepare};
@@ -95,11 +95,7 @@ impl ApiCircuitBreaker {
             .as_deref()
             .map(parse_base_url)
             .transpose()?;
-        let mut headers = HeaderMap::with_capacity(options.headers.len());
-        for (name, value) in &options.headers {
-            let (name, value) = parse_header(name, value)?;
-            headers.append(name, value);
-        }
+        let headers = parse_headers(&options.headers)?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .default_headers(headers.clone());

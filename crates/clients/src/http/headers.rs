@@ -5,6 +5,27 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::ApiError;
 
+/// The most headers a request (or a client's defaults) may have. `HeaderMap` panics past
+/// 32768 entries; real servers refuse far fewer (Node.js: 2000, hyper: 100).
+pub const MAX_HEADERS: usize = 1000;
+
+/// Parses `pairs` into a map (a repeated name keeps every value); refuses more than
+/// [`MAX_HEADERS`].
+pub(crate) fn parse_headers(pairs: &[(String, String)]) -> Result<HeaderMap, ApiError> {
+    if pairs.len() > MAX_HEADERS {
+        return Err(ApiError::invalid_argument(format!(
+            "too many headers: {} (at most {MAX_HEADERS})",
+            pairs.len()
+        )));
+    }
+    let mut map = HeaderMap::with_capacity(pairs.len() + 2);
+    for (name, value) in pairs {
+        let (name, value) = parse_header(name, value)?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
 /// Parses one header; the message names the header, never its value.
 pub(crate) fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), ApiError> {
     let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -143,6 +164,18 @@ mod tests {
         ] {
             assert_eq!(base64(input.as_bytes()), expected);
         }
+    }
+
+    #[test]
+    fn too_many_headers_are_refused() {
+        let pairs: Vec<(String, String)> = (0..=MAX_HEADERS)
+            .map(|i| (format!("x-h{i}"), "v".to_string()))
+            .collect();
+        assert_eq!(
+            parse_headers(&pairs).unwrap_err().code(),
+            "ERR_INVALID_ARG_VALUE"
+        );
+        assert_eq!(parse_headers(&pairs[1..]).unwrap().len(), MAX_HEADERS);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use bytes::Bytes;
 pub use classify::{outcome_of, parse_retry_after, status_outcome, DEFAULT_MAX_RETRY_AFTER};
 pub use client::ApiCircuitBreaker;
 pub use error::{ApiError, StatusError};
-pub use headers::{header_pairs, is_secret_header};
+pub use headers::{header_pairs, is_secret_header, MAX_HEADERS};
 pub use options::{ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use request::{body_kind, Body, BodyKind, Request, Response};
 pub use reqwest::header::{HeaderMap, HeaderValue};

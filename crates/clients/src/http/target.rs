@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use url::Url;
 
 use super::error::ApiError;
-use super::headers::{basic_auth, parse_header, secret_values};
+use super::headers::{basic_auth, parse_headers, secret_values};
 use super::request::Request;
 use crate::redact::{redact_url, redact_url_str, scrub};
 
@@ -165,11 +165,7 @@ pub(crate) fn prepare(
     let mut secrets = secret_query_values(&url);
     let userinfo = take_userinfo(&mut url);
 
-    let mut header_map = HeaderMap::with_capacity(headers.len() + 2);
-    for (name, value) in &headers {
-        let (name, value) = parse_header(name, value)?;
-        header_map.append(name, value);
-    }
+    let mut header_map = parse_headers(&headers)?;
     if let Some((user, password)) = userinfo {
         secrets.push(user.clone());
         secrets.extend(password.clone());
