@@ -64,6 +64,8 @@ test('parameters of unsupported types reject with typed errors', async (t) => {
   const db = make()
   const cyclic = {}
   cyclic.self = cyclic
+  const selfArray = []
+  selfArray.push(selfArray)
   const cases = [
     [() => 1, TypeError, 'ERR_INVALID_ARG_TYPE'],
     [Symbol('x'), TypeError, 'ERR_INVALID_ARG_TYPE'],
@@ -71,6 +73,8 @@ test('parameters of unsupported types reject with typed errors', async (t) => {
     [2n ** 64n, RangeError, 'ERR_OUT_OF_RANGE'],
     [new Date(NaN), TypeError, 'ERR_INVALID_ARG_VALUE'],
     [cyclic, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [selfArray, TypeError, 'ERR_INVALID_ARG_VALUE'],
+    [[() => 1], TypeError, 'ERR_INVALID_ARG_TYPE'],
     [{ big: 1n }, TypeError, 'ERR_INVALID_ARG_VALUE'],
   ]
   for (const [param, instanceOf, code] of cases) {

@@ -139,6 +139,31 @@ pgTest('parameters convert to the inferred types, as pg accepts them', async (t)
   t.deepEqual(await db.query('SELECT $1::int8 + 1 AS n, $2 || $3 AS s', ['41', 'a', 'b']), [{ n: '42', s: 'ab' }])
 })
 
+pgTest('array parameters bind as arrays of the inferred element type (= ANY($1), unnest)', async (t) => {
+  const db = make()
+  const name = await table(db, 'id bigint, sym varchar(10), at timestamptz, u uuid')
+  await db.execute(
+    `INSERT INTO ${name} SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::timestamptz[], $4::uuid[])`,
+    [
+      [1, '2', 3n],
+      ['AAPL', 'MSFT', null],
+      [new Date('2024-01-02T03:04:05Z'), '2024-01-03T00:00:00Z', null],
+      ['6f1c3a8e-9a51-4b8e-8d0c-3c2f8b0f5e11', null, null],
+    ],
+  )
+  t.deepEqual(await db.query(`SELECT id FROM ${name} WHERE id = ANY($1) ORDER BY id`, [[1, 3, 99]]), [{ id: '1' }, { id: '3' }])
+  t.deepEqual(await db.query(`SELECT id FROM ${name} WHERE sym = ANY($1)`, [['MSFT']]), [{ id: '2' }])
+  t.deepEqual(await db.query(`SELECT count(*) AS n FROM ${name} WHERE id = ANY($1)`, [[]]), [{ n: '0' }])
+  t.deepEqual(await db.query('SELECT $1::int[] AS a, $2::text[] AS b, $3::jsonb[] AS c', [[1, null], ['x'], [{ k: 1 }]]), [
+    { a: [1, null], b: ['x'], c: [{ k: 1 }] },
+  ])
+  const [row] = await db.query(`SELECT at, u FROM ${name} WHERE id = 1`)
+  t.deepEqual(row, { at: '2024-01-02T03:04:05Z', u: '6f1c3a8e-9a51-4b8e-8d0c-3c2f8b0f5e11' })
+  await t.throwsAsync(db.query('SELECT $1::int[] AS a', [[[1], [2]]]), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(db.query('SELECT $1::int[] AS a', [['x']]), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' })
+  await t.throwsAsync(db.query('SELECT $1::int[] AS a', [5]), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+})
+
 pgTest('parameters that cannot be converted reject with TypeError / RangeError and do not trip', async (t) => {
   const db = make({ failureThreshold: 1 })
   const name = await table(db, 'qty bigint, small smallint, u uuid, doc jsonb, b bytea, p point')

@@ -74,6 +74,10 @@ test('SQLite values both ways: numbers, bigints, text, blobs, null, booleans, da
   const [limits] = await db.query('SELECT 9007199254740991 AS safe, 9007199254740992 AS unsafe, -9007199254740992 AS neg')
   t.deepEqual(limits, { safe: 9007199254740991, unsafe: '9007199254740992', neg: '-9007199254740992' })
   t.deepEqual(await db.query('SELECT 1 AS x WHERE 0'), [])
+  // Arrays are stored as JSON text, element types kept (a BigInt inside is fine).
+  t.deepEqual(await db.query('SELECT $1 AS a', [[1, 2n, 'x', null, 1.5, { k: true }]]), [
+    { a: '[1,2,"x",null,1.5,{"k":true}]' },
+  ])
 })
 
 test('execute resolves with rowsAffected and lastInsertId', async (t) => {

@@ -1,7 +1,7 @@
 //! Reads the SQL text and the parameters of a database call from JS values, as node-postgres
 //! users pass them: numbers, strings, booleans, `null` / `undefined` (NULL), `BigInt`s (within
-//! 64 bits), `Buffer`s and `Uint8Array`s (bytes), `Date`s, and any other object or array as JSON
-//! (through `JSON.stringify`, like pg). Functions, symbols, other typed arrays, invalid dates and
+//! 64 bits), `Buffer`s and `Uint8Array`s (bytes), `Date`s, arrays (element by element: a
+//! PostgreSQL array, or JSON), and any other object as JSON (through `JSON.stringify`, like pg). Functions, symbols, other typed arrays, invalid dates and
 //! objects that `JSON.stringify` refuses (cycles, BigInts inside) are argument errors.
 
 use std::ptr;
@@ -82,13 +82,33 @@ pub(crate) fn read_params(env: &Env, params: Option<Unknown<'_>>) -> ArgResult<V
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
         let item: Unknown = array.get_element(i).map_err(internal)?;
-        out.push(read_param(env, i as usize, item)?);
+        out.push(read_param(env, i as usize + 1, item, 0)?);
     }
     Ok(out)
 }
 
-fn read_param(env: &Env, i: usize, v: Unknown<'_>) -> ArgResult<Value> {
-    let at = i + 1;
+/// Arrays nest at most this deep (a deeper one is most likely an array that contains itself).
+const MAX_DEPTH: u32 = 32;
+
+/// An array parameter, element by element (so that BigInts, Dates and Buffers inside keep their
+/// type): a PostgreSQL array, or JSON text for json parameters and for SQLite and MySQL.
+fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32) -> ArgResult<Value> {
+    if depth >= MAX_DEPTH {
+        return Err(value_error(format!(
+            "Parameter ${at} nests arrays more than {MAX_DEPTH} deep (does it contain itself?)"
+        )));
+    }
+    let array: Object = unsafe { v.cast() }.map_err(internal)?;
+    let len = array.get_array_length().map_err(internal)?;
+    let mut items = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let item: Unknown = array.get_element(i).map_err(internal)?;
+        items.push(read_param(env, at, item, depth + 1)?);
+    }
+    Ok(Value::Array(items))
+}
+
+fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32) -> ArgResult<Value> {
     Ok(match v.get_type().map_err(internal)? {
         ValueType::Undefined | ValueType::Null => Value::Null,
         ValueType::Boolean => Value::Bool(unsafe { v.cast::<bool>() }.map_err(internal)?),
@@ -107,6 +127,7 @@ fn read_param(env: &Env, i: usize, v: Unknown<'_>) -> ArgResult<Value> {
             }
             Value::BigInt(n)
         }
+        ValueType::Object if v.is_array().map_err(internal)? => read_array(env, at, &v, depth)?,
         ValueType::Object => read_object(env, at, &v)?,
         _ => {
             return Err(type_error(format!(

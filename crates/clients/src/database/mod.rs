@@ -3,7 +3,7 @@
 //!
 //! - `options`: the URL that selects the driver, pool and breaker options.
 //! - `pool`: the driver-specific pools and the dispatch of each operation to its driver.
-//! - `sqlite`, `postgres` (+ `pg_convert`, `pg_decode`), `mysql`: binding parameters and decoding cells.
+//! - `sqlite`, `postgres` (+ `pg_convert`, `pg_array`, `pg_decode`), `mysql`: binding parameters and decoding cells.
 //! - `render`: rows rendered for JavaScript as node-postgres returns them ([`JsRows`]).
 //! - `value`: the value model of parameters and cells ([`Value`], [`Rows`]).
 //! - `error`: [`DbError`], its stable codes and which errors trip the breaker.
@@ -18,6 +18,7 @@ mod error;
 mod mysql;
 mod options;
 mod parse;
+mod pg_array;
 mod pg_convert;
 mod pg_decode;
 mod pool;

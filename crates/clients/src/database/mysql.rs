@@ -37,13 +37,8 @@ fn bind(params: &[Value]) -> Result<MySqlArguments, DbError> {
             Value::Date(d) => args.add(*d),
             Value::Time(t) => args.add(*t),
             Value::Uuid(u) => args.add(u.hyphenated().to_string()),
-            Value::Array(_) => {
-                return Err(DbError::param(
-                    DbErrorKind::ParamType,
-                    i,
-                    "an array cannot be bound to MySQL (pass JSON text)",
-                ))
-            }
+            // An array is sent as JSON text.
+            Value::Array(_) => args.add(p.to_json().to_string()),
         };
         added.map_err(|e| DbError::param(DbErrorKind::ParamValue, i, e))?;
     }

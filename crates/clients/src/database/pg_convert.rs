@@ -137,6 +137,7 @@ pub(super) fn to_json(i: usize, v: &Value) -> Result<serde_json::Value, DbError>
     use serde_json::Value as J;
     Ok(match v {
         Value::Json(j) => j.clone(),
+        Value::Array(_) => v.to_json(),
         Value::Text(s) => serde_json::from_str(s).map_err(|_| {
             DbError::param(
                 DbErrorKind::ParamValue,

@@ -142,7 +142,8 @@ fn utf8(bytes: &[u8]) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn pg_epoch() -> NaiveDateTime {
+/// 2000-01-01 00:00:00, PostgreSQL's epoch.
+pub(crate) fn pg_epoch() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2000, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .unwrap_or_default()

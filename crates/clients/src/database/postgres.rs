@@ -15,13 +15,14 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnection, PgTypeInfo};
+use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnection, PgTypeInfo, PgTypeKind};
 use sqlx::types::Json;
 use sqlx::{Arguments, Either, Encode, Executor, Postgres, Type, TypeInfo};
 use uuid::Uuid;
 
 use super::error::{DbError, DbErrorKind};
 use super::parse::{parse_bool, parse_date, parse_naive_datetime, parse_time, parse_timestamp};
+use super::pg_array::to_array;
 use super::pg_convert::{bad, base_of, mismatch, to_decimal, to_i64, to_json, to_text};
 use super::pg_decode::{decode_rows, oid};
 use super::value::{ExecuteResult, Rows, Value};
@@ -83,6 +84,8 @@ fn bind_one(args: &mut PgArguments, i: usize, v: &Value, ty: &PgTypeInfo) -> Res
     let declared = ty.clone();
     let added = if matches!(v, Value::Null) {
         args.add(Typed(None::<String>, declared))
+    } else if let PgTypeKind::Array(elem) = ty.kind() {
+        args.add(Typed(to_array(i, v, ty, elem)?, declared))
     } else {
         let (base, is_enum) = base_of(ty);
         match (base, is_enum) {

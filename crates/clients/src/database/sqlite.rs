@@ -39,13 +39,8 @@ fn bind(params: &[Value]) -> Result<SqliteArguments<'_>, DbError> {
             Value::Date(d) => args.add(d.to_string()),
             Value::Time(t) => args.add(t.format("%H:%M:%S%.f").to_string()),
             Value::Uuid(u) => args.add(u.hyphenated().to_string()),
-            Value::Array(_) => {
-                return Err(DbError::param(
-                    DbErrorKind::ParamType,
-                    i,
-                    "an array cannot be bound to SQLite (pass JSON text)",
-                ))
-            }
+            // An array is stored as JSON text.
+            Value::Array(_) => args.add(p.to_json().to_string()),
         };
         added.map_err(|e| DbError::param(DbErrorKind::ParamValue, i, e))?;
     }

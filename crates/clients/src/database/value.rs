@@ -48,7 +48,8 @@ pub enum Value {
     Time(NaiveTime),
     /// A UUID.
     Uuid(Uuid),
-    /// A PostgreSQL array (cells only).
+    /// An array: a PostgreSQL array (cell or parameter); as a parameter for a json column, or
+    /// for SQLite and MySQL, it is sent as JSON text.
     Array(Vec<Value>),
     /// A value PostgreSQL sent as text that has no better mapping: `infinity` timestamps,
     /// `NaN` numerics (cells only; rendered as the string).
@@ -76,6 +77,10 @@ impl Value {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(n) | Value::BigInt(n) => J::from(*n),
+            // An integral float prints as an integer, as JSON.stringify prints it.
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                J::from(*f as i64)
+            }
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Decimal(s) | Value::Text(s) | Value::Special(s) => J::String(s.clone()),
             Value::Bytes(b) => J::Array(b.iter().map(|x| J::from(*x)).collect()),
