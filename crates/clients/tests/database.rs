@@ -374,3 +374,36 @@ async fn mysql_types_params_and_classification() {
     assert_eq!(db.breaker().metrics().failed_calls, 0);
     db.execute(&format!("DROP TABLE {t}"), &[]).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_held_transaction_reports_once_and_rolls_back_when_dropped() {
+    let db = DatabaseCircuitBreaker::new("held");
+    db.execute("CREATE TABLE t (n INTEGER)", &[]).await.unwrap();
+    {
+        let mut tx = db.begin().await.unwrap();
+        tx.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        // Dropped unended: rolled back, counted as cancelled (a failed call that does not
+        // move the circuit).
+    }
+    let rows = db.query_rows("SELECT n FROM t", &[]).await.unwrap();
+    assert!(rows.rows.is_empty(), "{rows:?}");
+    assert_eq!(db.breaker().metrics().failed_calls, 1);
+    assert_eq!(db.get_state().await, "CLOSED");
+
+    let mut tx = db.begin().await.unwrap();
+    tx.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(tx.is_ended());
+    assert_eq!(
+        tx.commit().await.unwrap_err().code(),
+        "ERR_DB_TRANSACTION_CLOSED"
+    );
+    assert_eq!(
+        tx.query_rows("SELECT 1", &[]).await.unwrap_err().code(),
+        "ERR_DB_TRANSACTION_CLOSED"
+    );
+    let m = db.breaker().metrics();
+    assert_eq!((m.successful_calls, m.failed_calls), (3, 1), "{m:?}");
+    let rows = db.query_rows("SELECT n FROM t", &[]).await.unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Int(2)]]);
+}
