@@ -10,11 +10,16 @@
 //! - [`database`]: `DatabaseCircuitBreaker`, SQLite (embedded), PostgreSQL and MySQL/MariaDB
 //!   through sqlx driver-specific pools, tripping on I/O, protocol and pool errors and SQLSTATE
 //!   classes 08 / 57P, not on constraint violations or syntax errors.
+//! - [`neural`]: `NeuralCircuitBreaker`, a built-in feed-forward regressor trained with
+//!   candle-nn, or a remote model server (Open Inference Protocol v2, TensorFlow Serving) over
+//!   the HTTP layer; trips on timeouts, 5xx, connection errors and non-finite outputs.
 #![deny(missing_docs)]
 
 pub mod database;
 pub mod http;
+pub mod neural;
 pub mod redact;
 
 pub use database::DatabaseCircuitBreaker;
 pub use http::ApiCircuitBreaker;
+pub use neural::NeuralCircuitBreaker;

@@ -23,13 +23,21 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 pub fn outcome_of(result: &Result<Response, ApiError>) -> Outcome {
     match result {
         Ok(response) => status_outcome(response.status, None),
-        Err(ApiError::Status(e)) => status_outcome(e.status, e.retry_after),
-        Err(ApiError::Connect { .. } | ApiError::Io { .. } | ApiError::Redirect { .. }) => {
+        Err(e) => error_outcome(e),
+    }
+}
+
+/// The outcome of an exchange that ended with `error` (for clients built on this layer that
+/// classify their own results).
+pub fn error_outcome(error: &ApiError) -> Outcome {
+    match error {
+        ApiError::Status(e) => status_outcome(e.status, e.retry_after),
+        ApiError::Connect { .. } | ApiError::Io { .. } | ApiError::Redirect { .. } => {
             Outcome::Failure
         }
         // Errors that are not the service's (refused before sending, a body the caller could
         // not decode): the exchange does not move the circuit.
-        Err(_) => Outcome::Ignored,
+        _ => Outcome::Ignored,
     }
 }
 

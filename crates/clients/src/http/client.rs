@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use neural_trader_resilience::{CallError, CircuitBreaker, CircuitBreakerMetrics};
+use neural_trader_resilience::{CallError, CircuitBreaker, CircuitBreakerMetrics, Outcome};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -156,6 +156,36 @@ impl ApiCircuitBreaker {
             .await
             .map_err(|e| match e {
                 CallError::Breaker(e) => ApiError::Circuit(e),
+                CallError::Operation(e) => e,
+            })
+    }
+
+    /// Sends `request` through the breaker like [`ApiCircuitBreaker::request`], then turns the
+    /// response into a `T` with `parse` and decides what the whole call means for the circuit
+    /// with `classify`, both inside the breaker's permit and deadline. This is the HTTP layer
+    /// other clients build on (E2B, remote models): they keep this client's pool, deadline,
+    /// redaction and error codes, and add their own reading of the answer (a NaN in a
+    /// well-formed response can then trip the breaker).
+    pub async fn request_with<T, E, P, C>(
+        &self,
+        request: Request,
+        parse: P,
+        classify: C,
+    ) -> Result<T, E>
+    where
+        E: From<ApiError>,
+        P: FnOnce(Response) -> Result<T, E>,
+        C: FnOnce(&Result<T, E>) -> Outcome,
+    {
+        let timeout = request.timeout;
+        let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
+        let exchange = exchange(&self.client, prepared, self.max_retry_after);
+        let work = async move { parse(exchange.await?) };
+        self.breaker
+            .execute_with(work, timeout, classify)
+            .await
+            .map_err(|e| match e {
+                CallError::Breaker(e) => E::from(ApiError::Circuit(e)),
                 CallError::Operation(e) => e,
             })
     }

@@ -14,7 +14,7 @@
 //! `call` does, so HTTP and JavaScript callers see one timeout behaviour. reqwest keeps only the
 //! connect timeout, which fails faster, and with a clearer error, than the whole deadline.
 
-mod classify;
+pub mod classify;
 mod client;
 mod error;
 mod headers;
@@ -24,7 +24,9 @@ mod target;
 mod transport;
 
 pub use bytes::Bytes;
-pub use classify::{outcome_of, parse_retry_after, status_outcome, DEFAULT_MAX_RETRY_AFTER};
+pub use classify::{
+    error_outcome, outcome_of, parse_retry_after, status_outcome, DEFAULT_MAX_RETRY_AFTER,
+};
 pub use client::ApiCircuitBreaker;
 pub use error::{ApiError, StatusError};
 pub use headers::{header_pairs, is_secret_header, MAX_HEADERS};

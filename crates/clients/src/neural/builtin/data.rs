@@ -1,0 +1,202 @@
+//! Training data: validation, standardisation and the training options.
+
+use crate::neural::error::NeuralError;
+
+/// Options of [`super::BuiltinModel::train_blocking`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Passes over the training data (default 200).
+    pub epochs: u32,
+    /// AdamW learning rate (default 0.01).
+    pub learning_rate: f64,
+    /// Sizes of the hidden layers (default `[32, 32]`; empty: a linear model).
+    pub hidden_sizes: Vec<usize>,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 200,
+            learning_rate: 0.01,
+            hidden_sizes: vec![32, 32],
+        }
+    }
+}
+
+/// Largest accepted number of epochs.
+pub const MAX_EPOCHS: u32 = 1_000_000;
+/// Largest accepted hidden layer width.
+pub const MAX_HIDDEN: usize = 4096;
+
+impl TrainOptions {
+    pub(crate) fn validate(&self) -> Result<(), NeuralError> {
+        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
+            return Err(NeuralError::InvalidOption(format!(
+                "epochs must be an integer from 1 to {MAX_EPOCHS}"
+            )));
+        }
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 10.0)
+        {
+            return Err(NeuralError::InvalidOption(
+                "learningRate must be a finite number > 0 and <= 10".into(),
+            ));
+        }
+        if self.hidden_sizes.len() > 16
+            || self
+                .hidden_sizes
+                .iter()
+                .any(|&n| !(1..=MAX_HIDDEN).contains(&n))
+        {
+            return Err(NeuralError::InvalidOption(format!(
+                "hiddenSizes must be at most 16 layer widths from 1 to {MAX_HIDDEN}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What training achieved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainReport {
+    /// Mean squared error on the training data after the last epoch, in the labels' units.
+    pub loss: f64,
+    /// Epochs run.
+    pub epochs: u32,
+}
+
+/// Validated training data.
+#[derive(Debug)]
+pub(crate) struct Dataset<'a> {
+    pub(crate) rows: &'a [Vec<f64>],
+    pub(crate) labels: &'a [Vec<f64>],
+    pub(crate) input_dim: usize,
+    pub(crate) output_dim: usize,
+}
+
+impl<'a> Dataset<'a> {
+    pub(crate) fn new(rows: &'a [Vec<f64>], labels: &'a [Vec<f64>]) -> Result<Self, NeuralError> {
+        let bad = |m: String| Err(NeuralError::InvalidTrainingData(m));
+        if rows.is_empty() {
+            return bad("data must hold at least one row".into());
+        }
+        if rows.len() != labels.len() {
+            return bad(format!(
+                "data has {} rows but labels has {}",
+                rows.len(),
+                labels.len()
+            ));
+        }
+        let input_dim = rows[0].len();
+        let output_dim = labels[0].len();
+        if input_dim == 0 || output_dim == 0 {
+            return bad("rows and labels must not be empty".into());
+        }
+        for (i, (row, label)) in rows.iter().zip(labels).enumerate() {
+            if row.len() != input_dim {
+                return bad(format!(
+                    "row {i} has {} features, row 0 has {input_dim}",
+                    row.len()
+                ));
+            }
+            if label.len() != output_dim {
+                return bad(format!(
+                    "label {i} has {} values, label 0 has {output_dim}",
+                    label.len()
+                ));
+            }
+            if row.iter().chain(label).any(|v| !v.is_finite()) {
+                return bad(format!("row {i} holds a value that is not a finite number"));
+            }
+        }
+        Ok(Self {
+            rows,
+            labels,
+            input_dim,
+            output_dim,
+        })
+    }
+}
+
+/// Per-column z-score standardisation: `(v - mean) / std` (std 1 for a constant column).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Standardizer {
+    pub(crate) mean: Vec<f64>,
+    pub(crate) std: Vec<f64>,
+}
+
+impl Standardizer {
+    pub(crate) fn fit(rows: &[Vec<f64>]) -> Self {
+        let dim = rows[0].len();
+        let n = rows.len() as f64;
+        let mut mean = vec![0.0; dim];
+        for row in rows {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += v / n;
+            }
+        }
+        let mut var = vec![0.0; dim];
+        for row in rows {
+            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+                *s += (v - m) * (v - m) / n;
+            }
+        }
+        let std = var
+            .into_iter()
+            .map(|v| if v.sqrt() > 1e-12 { v.sqrt() } else { 1.0 })
+            .collect();
+        Self { mean, std }
+    }
+
+    pub(crate) fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Standardised rows, flattened row-major as f32.
+    pub(crate) fn apply_rows(&self, rows: &[Vec<f64>]) -> Vec<f32> {
+        rows.iter()
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&self.mean)
+                    .zip(&self.std)
+                    .map(|((v, m), s)| ((v - m) / s) as f32)
+            })
+            .collect()
+    }
+
+    /// A standardised row back in its own units.
+    pub(crate) fn revert(&self, row: &[f32]) -> Vec<f64> {
+        row.iter()
+            .zip(&self.mean)
+            .zip(&self.std)
+            .map(|((v, m), s)| *v as f64 * s + m)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ragged_or_non_finite_data_is_refused() {
+        let rows = vec![vec![1.0, 2.0], vec![3.0]];
+        let labels = vec![vec![1.0], vec![2.0]];
+        assert!(Dataset::new(&rows, &labels).is_err());
+        let rows = vec![vec![1.0, f64::NAN]];
+        assert!(Dataset::new(&rows, &[vec![1.0]]).is_err());
+        assert!(Dataset::new(&[vec![1.0]], &[]).is_err());
+    }
+
+    #[test]
+    fn standardisation_round_trips() {
+        let rows = vec![vec![1.0, 10.0], vec![3.0, 10.0]];
+        let s = Standardizer::fit(&rows);
+        assert_eq!(s.mean, vec![2.0, 10.0]);
+        assert_eq!(s.std, vec![1.0, 1.0]);
+        let x = s.apply_rows(&rows);
+        assert_eq!(x, vec![-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(s.revert(&x[2..]), vec![3.0, 10.0]);
+    }
+}

@@ -1,0 +1,104 @@
+//! Saving and loading a trained network: one safetensors file holding every layer's weight and
+//! bias (`layer{i}.weight`, `layer{i}.bias`) and the standardisation (`inputs.mean`,
+//! `inputs.std`, `outputs.mean`, `outputs.std`, as f64). The architecture is read back from the
+//! weights' shapes.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::Linear;
+
+use super::data::Standardizer;
+use super::mlp::Mlp;
+use super::Trained;
+use crate::neural::error::NeuralError;
+
+pub(crate) fn save(trained: &Trained, path: &Path) -> Result<(), NeuralError> {
+    let device = Device::Cpu;
+    let mut tensors: HashMap<String, Tensor> = HashMap::new();
+    for (i, layer) in trained.mlp.layers.iter().enumerate() {
+        tensors.insert(format!("layer{i}.weight"), layer.weight().clone());
+        if let Some(bias) = layer.bias() {
+            tensors.insert(format!("layer{i}.bias"), bias.clone());
+        }
+    }
+    for (prefix, s) in [("inputs", &trained.inputs), ("outputs", &trained.outputs)] {
+        tensors.insert(
+            format!("{prefix}.mean"),
+            Tensor::new(s.mean.as_slice(), &device)?,
+        );
+        tensors.insert(
+            format!("{prefix}.std"),
+            Tensor::new(s.std.as_slice(), &device)?,
+        );
+    }
+    candle_core::safetensors::save(&tensors, path).map_err(|e| NeuralError::Io(e.to_string()))
+}
+
+fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor, NeuralError> {
+    tensors
+        .remove(name)
+        .ok_or_else(|| NeuralError::InvalidModelFile(format!("it has no tensor `{name}`")))
+}
+
+fn standardizer(
+    tensors: &mut HashMap<String, Tensor>,
+    prefix: &str,
+) -> Result<Standardizer, NeuralError> {
+    let mean = take(tensors, &format!("{prefix}.mean"))?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
+    let std = take(tensors, &format!("{prefix}.std"))?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
+    if mean.is_empty()
+        || mean.len() != std.len()
+        || std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+    {
+        return Err(NeuralError::InvalidModelFile(format!(
+            "its `{prefix}` standardisation is malformed"
+        )));
+    }
+    Ok(Standardizer { mean, std })
+}
+
+pub(crate) fn load(path: &Path) -> Result<Trained, NeuralError> {
+    let mut tensors = candle_core::safetensors::load(path, &Device::Cpu)
+        .map_err(|e| NeuralError::InvalidModelFile(e.to_string()))?;
+    let inputs = standardizer(&mut tensors, "inputs")?;
+    let outputs = standardizer(&mut tensors, "outputs")?;
+    let mut layers = Vec::new();
+    let mut width = inputs.dim();
+    while let Some(weight) = tensors.remove(&format!("layer{}.weight", layers.len())) {
+        let weight = weight.to_dtype(DType::F32)?;
+        let (out_dim, in_dim) = weight
+            .dims2()
+            .map_err(|_| NeuralError::InvalidModelFile("a weight is not a matrix".into()))?;
+        if in_dim != width {
+            return Err(NeuralError::InvalidModelFile(format!(
+                "layer {} takes {in_dim} inputs but the layer before gives {width}",
+                layers.len()
+            )));
+        }
+        let bias =
+            take(&mut tensors, &format!("layer{}.bias", layers.len()))?.to_dtype(DType::F32)?;
+        if bias.dims() != [out_dim] {
+            return Err(NeuralError::InvalidModelFile(
+                "a bias does not match its weight".into(),
+            ));
+        }
+        layers.push(Linear::new(weight, Some(bias)));
+        width = out_dim;
+    }
+    if layers.is_empty() || width != outputs.dim() {
+        return Err(NeuralError::InvalidModelFile(
+            "its layers do not end in the saved output dimension".into(),
+        ));
+    }
+    Ok(Trained {
+        mlp: Mlp { layers },
+        inputs,
+        outputs,
+    })
+}
