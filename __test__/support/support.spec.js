@@ -207,11 +207,12 @@ test('e2b: a sandbox vanishes after its timeout (404 on the control plane, 502 o
   const s = await e2b(t)
   const created = Date.now()
   const sb = await createSandbox(s, { timeout: 0.4 })
+  const returned = Date.now() // the sandbox was created before this, so it ends by returned + 400
   const before = await api(s, 'GET', `/sandboxes/${sb.sandboxID}`)
   if (Date.now() - created < 350) t.is(before.status, 200) // (unless the machine is very busy)
   const detail = await before.json()
   if (before.status === 200) t.is(Date.parse(detail.endAt) - Date.parse(detail.startedAt), 400)
-  await sleep(Math.max(0, created + 500 - Date.now()))
+  await sleep(Math.max(0, returned + 500 - Date.now()))
   t.is((await api(s, 'GET', `/sandboxes/${sb.sandboxID}`)).status, 404)
   const res = await execute(s, sb, "print('x')")
   t.is(res.status, 502)
