@@ -95,6 +95,15 @@ impl CircuitBreakerRegistry {
         cb
     }
 
+    /// Registers an existing breaker under its own name, replacing any breaker registered under
+    /// that name before (for clients that build their breaker themselves and are grouped
+    /// later, like the trading system's).
+    pub fn adopt(&self, breaker: Arc<CircuitBreaker>) -> Arc<CircuitBreaker> {
+        let name: Arc<str> = Arc::from(breaker.name());
+        self.breakers.write().insert(name, Arc::clone(&breaker));
+        breaker
+    }
+
     /// Like [`CircuitBreakerRegistry::insert`], refusing an empty name or an invalid config.
     pub fn try_insert(
         &self,

@@ -1416,3 +1416,17 @@ mod classification {
         assert_eq!(cb.metrics().failed_calls, 1);
     }
 }
+
+#[test]
+fn circuit_breaker_registry_adopts_an_existing_breaker() {
+    use std::sync::Arc;
+    let registry = neural_trader_resilience::CircuitBreakerRegistry::new();
+    let cb = Arc::new(neural_trader_resilience::CircuitBreaker::new(
+        "adopted",
+        neural_trader_resilience::CircuitBreakerConfig::default(),
+    ));
+    registry.adopt(Arc::clone(&cb));
+    assert!(Arc::ptr_eq(&registry.lookup("adopted").unwrap(), &cb));
+    cb.try_acquire().unwrap().success();
+    assert_eq!(registry.all_metrics()["adopted"].successful_calls, 1);
+}
