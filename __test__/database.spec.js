@@ -266,3 +266,25 @@ test('close() closes the pool: later calls reject with ERR_DB_CLOSED', async (t)
   await t.throwsAsync(db.query('SELECT 1'), { instanceOf: DatabaseError, code: 'ERR_DB_CLOSED' })
   await t.throwsAsync(db.transaction(() => 1), { code: 'ERR_DB_CLOSED' })
 })
+
+test('terminating a worker with a query and a transaction in flight leaves the process healthy', async (t) => {
+  const { Worker } = require('node:worker_threads')
+  const code = `
+    const { DatabaseCircuitBreaker } = require(${JSON.stringify(path.join(__dirname, '..', 'resilience.js'))})
+    const db = new DatabaseCircuitBreaker('worker-db')
+    db.transaction(async (tx) => {
+      await tx.query('SELECT 1')
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+    }).catch(() => {})
+    db.query('SELECT 2').catch(() => {})
+    require('node:worker_threads').parentPort.postMessage('started')
+  `
+  for (let i = 0; i < 3; i++) {
+    const worker = new Worker(code, { eval: true })
+    await new Promise((resolve) => worker.once('message', resolve))
+    await sleep(20)
+    await worker.terminate()
+  }
+  const db = new DatabaseCircuitBreaker(uniqueName('after-workers'))
+  t.deepEqual(await db.query('SELECT 1 AS ok'), [{ ok: 1 }])
+})
