@@ -131,7 +131,9 @@ fn set(env: &Env, object: sys::napi_value, name: &str, value: &Prop) -> Result<(
             Prop::Str(s) => String::to_napi_value(raw_env, s.clone())?,
             Prop::Num(n) => f64::to_napi_value(raw_env, *n)?,
             Prop::Bool(b) => bool::to_napi_value(raw_env, *b)?,
-            Prop::Null => <()>::to_napi_value(raw_env, ())?,
+            Prop::Null => {
+                napi::bindgen_prelude::Null::to_napi_value(raw_env, napi::bindgen_prelude::Null)?
+            }
             Prop::Bytes(bytes) => {
                 napi::bindgen_prelude::Buffer::to_napi_value(raw_env, bytes.clone().into())?
             }
