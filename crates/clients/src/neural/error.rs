@@ -21,9 +21,13 @@ pub enum NeuralError {
     },
     /// Features that are not finite numbers (`ERR_INVALID_ARG_VALUE`).
     InvalidInput(String),
+    /// A feature too far outside the training data for the network's f32 arithmetic
+    /// (`ERR_OUT_OF_RANGE`, a `RangeError` in JS). Refused before the breaker.
+    InputOutOfRange(String),
     /// Training data of the wrong shape or with non-finite values (`ERR_INVALID_ARG_VALUE`).
     InvalidTrainingData(String),
-    /// A training option out of range (`ERR_OUT_OF_RANGE`).
+    /// An option out of range: a training option, a timeout, a network too big
+    /// (`ERR_OUT_OF_RANGE`, a `RangeError` in JS).
     InvalidOption(String),
     /// The model produced NaN or an infinite value (`ERR_MODEL_NON_FINITE`); trips the breaker.
     NonFinite(String),
@@ -57,7 +61,7 @@ impl NeuralError {
             NeuralError::InvalidInput(_) | NeuralError::InvalidTrainingData(_) => {
                 "ERR_INVALID_ARG_VALUE"
             }
-            NeuralError::InvalidOption(_) => "ERR_OUT_OF_RANGE",
+            NeuralError::InvalidOption(_) | NeuralError::InputOutOfRange(_) => "ERR_OUT_OF_RANGE",
             NeuralError::NonFinite(_) => "ERR_MODEL_NON_FINITE",
             NeuralError::Compute(_) => "ERR_MODEL_COMPUTE",
             NeuralError::BadResponse(_) => "ERR_MODEL_RESPONSE",
@@ -93,6 +97,7 @@ impl fmt::Display for NeuralError {
             NeuralError::InvalidInput(m)
             | NeuralError::InvalidTrainingData(m)
             | NeuralError::InvalidOption(m)
+            | NeuralError::InputOutOfRange(m)
             | NeuralError::NonFinite(m)
             | NeuralError::Compute(m)
             | NeuralError::BadResponse(m)

@@ -15,7 +15,7 @@ pub mod builtin;
 mod error;
 pub mod remote;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,8 +176,11 @@ impl NeuralCircuitBreaker {
     pub async fn predict(&self, features: Vec<f64>) -> Result<Vec<f64>, NeuralError> {
         match &self.backend {
             Backend::Builtin(model) => {
-                model.check_input(&features)?;
+                // Refused before the breaker (not counted): no model yet, or the caller's
+                // mistake. The network checked is the one that runs, even if a training ends
+                // in between.
                 let trained = model.current()?;
+                trained.check_input(&features)?;
                 let work = async move {
                     let mut rows = trained.predict(&[features])?;
                     let row = rows.pop().unwrap_or_default();
@@ -223,8 +226,7 @@ impl NeuralCircuitBreaker {
                     .into(),
             ));
         };
-        options.validate()?;
-        builtin::validate_training_data(&data, &labels)?;
+        builtin::check_training(&data, &labels, &options)?;
         let model = Arc::clone(model);
         let cancel = Arc::new(AtomicBool::new(false));
         let guard = CancelOnDrop(Arc::clone(&cancel));
@@ -244,23 +246,39 @@ impl NeuralCircuitBreaker {
         )
     }
 
-    /// Saves the built-in model (safetensors).
-    pub fn save(&self, path: &Path) -> Result<(), NeuralError> {
-        match &self.backend {
-            Backend::Builtin(model) => model.save(path),
-            Backend::Remote(_) => Err(NeuralError::Unsupported(
-                "a remote model is saved by its own server".into(),
-            )),
-        }
+    /// Saves the built-in model to `path` (one safetensors file, written on a blocking thread
+    /// and renamed into place). Not a breaker call.
+    pub async fn save(&self, path: impl Into<PathBuf>) -> Result<(), NeuralError> {
+        let model = self.builtin("saved")?;
+        let path = path.into();
+        blocking(move || model.save(&path)).await
     }
 
-    /// Loads a model saved by [`NeuralCircuitBreaker::save`] into the built-in backend.
-    pub fn load(&self, path: &Path) -> Result<(), NeuralError> {
+    /// Loads a model saved by [`NeuralCircuitBreaker::save`] into the built-in backend (read on
+    /// a blocking thread). A file that is not one is `ERR_MODEL_FILE` and the model in use
+    /// stays. Not a breaker call: loading a good model does not close an open circuit.
+    pub async fn load(&self, path: impl Into<PathBuf>) -> Result<(), NeuralError> {
+        let model = self.builtin("loaded")?;
+        let path = path.into();
+        blocking(move || model.load(&path)).await
+    }
+
+    fn builtin(&self, what: &str) -> Result<Arc<BuiltinModel>, NeuralError> {
         match &self.backend {
-            Backend::Builtin(model) => model.load(path),
-            Backend::Remote(_) => Err(NeuralError::Unsupported(
-                "a remote model is loaded by its own server".into(),
-            )),
+            Backend::Builtin(model) => Ok(Arc::clone(model)),
+            Backend::Remote(_) => Err(NeuralError::Unsupported(format!(
+                "a remote model is {what} by its own server"
+            ))),
         }
     }
+}
+
+/// Runs file I/O on Tokio's blocking pool.
+async fn blocking<F>(work: F) -> Result<(), NeuralError>
+where
+    F: FnOnce() -> Result<(), NeuralError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| NeuralError::Io(format!("the file thread failed: {e}")))?
 }

@@ -34,6 +34,37 @@ pub struct RemoteOptions {
     pub version: Option<String>,
     /// Extra request headers (authorization, say; never shown in errors).
     pub headers: Vec<(String, String)>,
+    /// How long a connection attempt may take (default 5 s; an overrun is `ERR_HTTP_CONNECT`).
+    pub connect_timeout: Duration,
+    /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`).
+    pub proxy_from_env: bool,
+}
+
+impl RemoteOptions {
+    /// `model` on the server at `endpoint` speaking `protocol`; the latest version, no extra
+    /// headers, the HTTP layer's connect timeout, proxies from the environment.
+    ///
+    /// ```
+    /// use neural_trader_clients::neural::{RemoteOptions, RemoteProtocol};
+    ///
+    /// let mut remote = RemoteOptions::new("http://127.0.0.1:8000", RemoteProtocol::V2, "price");
+    /// remote.version = Some("3".into());
+    /// ```
+    pub fn new(
+        endpoint: impl Into<String>,
+        protocol: RemoteProtocol,
+        model: impl Into<String>,
+    ) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            protocol,
+            model: model.into(),
+            version: None,
+            headers: Vec::new(),
+            connect_timeout: crate::http::DEFAULT_CONNECT_TIMEOUT,
+            proxy_from_env: true,
+        }
+    }
 }
 
 /// A remote model reached through the HTTP layer.
@@ -55,9 +86,9 @@ impl RemoteModel {
         breaker: Arc<CircuitBreaker>,
         options: RemoteOptions,
     ) -> Result<Self, NeuralError> {
-        if options.model.is_empty() {
+        if options.model.is_empty() || options.version.as_deref() == Some("") {
             return Err(NeuralError::InvalidOption(
-                "the model name must not be empty".into(),
+                "the remote model name and version must not be empty".into(),
             ));
         }
         let mut endpoint = options.endpoint.clone();
@@ -69,6 +100,8 @@ impl RemoteModel {
             ApiOptions {
                 base_url: Some(endpoint),
                 headers: options.headers.clone(),
+                connect_timeout: options.connect_timeout,
+                proxy_from_env: options.proxy_from_env,
                 ..ApiOptions::default()
             },
         )

@@ -27,6 +27,9 @@ impl Default for TrainOptions {
 pub const MAX_EPOCHS: u32 = 1_000_000;
 /// Largest accepted hidden layer width.
 pub const MAX_HIDDEN: usize = 4096;
+/// Largest accepted number of weights and biases (16 million: with the optimizer's state, about
+/// 256 MB of f32), so that a training cannot exhaust memory and abort the process.
+pub const MAX_PARAMETERS: usize = 16_000_000;
 
 impl TrainOptions {
     pub(crate) fn validate(&self) -> Result<(), NeuralError> {
@@ -66,13 +69,15 @@ pub struct TrainReport {
     pub epochs: u32,
 }
 
-/// Validated training data.
+/// Validated training data and its standardisation.
 #[derive(Debug)]
 pub(crate) struct Dataset<'a> {
     pub(crate) rows: &'a [Vec<f64>],
     pub(crate) labels: &'a [Vec<f64>],
     pub(crate) input_dim: usize,
     pub(crate) output_dim: usize,
+    pub(crate) inputs: Standardizer,
+    pub(crate) outputs: Standardizer,
 }
 
 impl<'a> Dataset<'a> {
@@ -110,12 +115,37 @@ impl<'a> Dataset<'a> {
                 return bad(format!("row {i} holds a value that is not a finite number"));
             }
         }
+        let inputs = Standardizer::fit(rows);
+        let outputs = Standardizer::fit(labels);
+        if !(inputs.is_finite() && outputs.is_finite()) {
+            return bad("data or labels span more than the largest finite number".into());
+        }
         Ok(Self {
             rows,
             labels,
             input_dim,
             output_dim,
+            inputs,
+            outputs,
         })
+    }
+
+    /// Refuses a network too big to train in memory (over [`MAX_PARAMETERS`]).
+    pub(crate) fn check_size(&self, options: &TrainOptions) -> Result<(), NeuralError> {
+        let mut widths = vec![self.input_dim];
+        widths.extend(&options.hidden_sizes);
+        widths.push(self.output_dim);
+        let parameters = widths
+            .windows(2)
+            .map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1]))
+            .fold(0_usize, usize::saturating_add);
+        if parameters > MAX_PARAMETERS {
+            return Err(NeuralError::InvalidOption(format!(
+                "the network would have {parameters} parameters, more than {MAX_PARAMETERS}: \
+                 use smaller hiddenSizes"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -127,6 +157,9 @@ pub(crate) struct Standardizer {
 }
 
 impl Standardizer {
+    /// Fits the columns of `rows` (non-empty, all of one length). The spread is computed on
+    /// values scaled by the column's largest deviation, so that it does not overflow for
+    /// values above 1e154; it is still infinite when values span more than `f64::MAX`.
     pub(crate) fn fit(rows: &[Vec<f64>]) -> Self {
         let dim = rows[0].len();
         let n = rows.len() as f64;
@@ -136,17 +169,41 @@ impl Standardizer {
                 *m += v / n;
             }
         }
+        let mut scale = vec![0.0_f64; dim];
+        for row in rows {
+            for ((s, v), m) in scale.iter_mut().zip(row).zip(&mean) {
+                *s = s.max((v - m).abs());
+            }
+        }
         let mut var = vec![0.0; dim];
         for row in rows {
-            for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                *s += (v - m) * (v - m) / n;
+            for (((acc, v), m), s) in var.iter_mut().zip(row).zip(&mean).zip(&scale) {
+                if *s > 0.0 && s.is_finite() {
+                    let d = (v - m) / s;
+                    *acc += d * d / n;
+                }
             }
         }
         let std = var
             .into_iter()
-            .map(|v| if v.sqrt() > 1e-12 { v.sqrt() } else { 1.0 })
+            .zip(&scale)
+            .map(|(v, s)| {
+                if !s.is_finite() {
+                    f64::INFINITY
+                } else if s * v.sqrt() > 1e-12 {
+                    s * v.sqrt()
+                } else {
+                    1.0
+                }
+            })
             .collect();
         Self { mean, std }
+    }
+
+    /// Whether every mean and spread is finite (false for columns spanning more than
+    /// `f64::MAX`).
+    pub(crate) fn is_finite(&self) -> bool {
+        self.mean.iter().chain(&self.std).all(|v| v.is_finite())
     }
 
     pub(crate) fn dim(&self) -> usize {
@@ -187,6 +244,32 @@ mod tests {
         let rows = vec![vec![1.0, f64::NAN]];
         assert!(Dataset::new(&rows, &[vec![1.0]]).is_err());
         assert!(Dataset::new(&[vec![1.0]], &[]).is_err());
+    }
+
+    #[test]
+    fn huge_values_standardise_without_overflow() {
+        let rows = vec![vec![1e300], vec![-1e300], vec![0.0]];
+        let s = Standardizer::fit(&rows);
+        assert!(s.is_finite());
+        assert!((s.std[0] / 8.16496580927726e299 - 1.0).abs() < 1e-12);
+        // The mean is MAX / 3: -MAX lies further from it than f64 reaches.
+        let rows = vec![vec![f64::MAX], vec![-f64::MAX], vec![f64::MAX]];
+        assert!(!Standardizer::fit(&rows).is_finite());
+        assert!(Dataset::new(&rows, &[vec![1.0], vec![2.0], vec![3.0]]).is_err());
+    }
+
+    #[test]
+    fn networks_over_the_parameter_limit_are_refused() {
+        let rows = vec![vec![0.0; 1000]];
+        let labels = vec![vec![0.0]];
+        let data = Dataset::new(&rows, &labels).unwrap();
+        let mut options = TrainOptions::default();
+        assert!(data.check_size(&options).is_ok());
+        options.hidden_sizes = vec![4096; 3];
+        assert_eq!(
+            data.check_size(&options).unwrap_err().code(),
+            "ERR_OUT_OF_RANGE"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{linear, AdamW, Linear, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 
-use super::data::{Dataset, Standardizer, TrainOptions, TrainReport};
+use super::data::{Dataset, TrainOptions, TrainReport};
 use super::Trained;
 use crate::neural::error::NeuralError;
 
@@ -56,8 +56,8 @@ pub(crate) fn train(
     cancel: &AtomicBool,
 ) -> Result<(Trained, TrainReport), NeuralError> {
     let device = Device::Cpu;
-    let inputs = Standardizer::fit(data.rows);
-    let outputs = Standardizer::fit(data.labels);
+    let inputs = data.inputs.clone();
+    let outputs = data.outputs.clone();
     let n = data.rows.len();
     let x = Tensor::from_vec(inputs.apply_rows(data.rows), (n, data.input_dim), &device)?;
     let y = Tensor::from_vec(
@@ -94,6 +94,9 @@ pub(crate) fn train(
         }
         shuffle(&mut order, &mut rng);
         for chunk in order.chunks(batch) {
+            if cancel.load(Ordering::Acquire) {
+                return Err(NeuralError::Cancelled);
+            }
             let index = Tensor::from_slice(chunk, chunk.len(), &device)?;
             let xb = x.index_select(&index, 0)?;
             let yb = y.index_select(&index, 0)?;
@@ -114,6 +117,12 @@ pub(crate) fn train(
         outputs,
     };
     let predictions = trained.predict(data.rows)?;
+    if predictions.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(NeuralError::NonFinite(
+            "training diverged (the model's outputs are not finite numbers); lower learningRate"
+                .into(),
+        ));
+    }
     let mut sum = 0.0;
     let mut count = 0.0;
     for (p, l) in predictions.iter().zip(data.labels) {
@@ -122,12 +131,8 @@ pub(crate) fn train(
             count += 1.0;
         }
     }
+    // Infinite only for labels above 1e154, whose squared errors f64 cannot hold.
     let loss = sum / count;
-    if !loss.is_finite() {
-        return Err(NeuralError::NonFinite(
-            "training diverged (the loss is not a finite number); lower learningRate".into(),
-        ));
-    }
     Ok((
         trained,
         TrainReport {

@@ -17,16 +17,22 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-pub use data::{TrainOptions, TrainReport};
-
-/// Checks the shape and values of training data without training.
-pub fn validate_training_data(data: &[Vec<f64>], labels: &[Vec<f64>]) -> Result<(), NeuralError> {
-    Dataset::new(data, labels).map(|_| ())
-}
+pub use data::{TrainOptions, TrainReport, MAX_EPOCHS, MAX_HIDDEN, MAX_PARAMETERS};
 
 use crate::neural::error::NeuralError;
 use data::{Dataset, Standardizer};
 use mlp::Mlp;
+
+/// Checks training data (shape, finite values) and options (ranges, network size) without
+/// training: `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE`.
+pub fn check_training(
+    data: &[Vec<f64>],
+    labels: &[Vec<f64>],
+    options: &TrainOptions,
+) -> Result<(), NeuralError> {
+    options.validate()?;
+    Dataset::new(data, labels)?.check_size(options)
+}
 
 /// A trained network and the standardisation it was trained with.
 #[derive(Debug)]
@@ -43,6 +49,35 @@ impl Trained {
 
     pub(crate) fn output_dim(&self) -> usize {
         self.outputs.dim()
+    }
+
+    /// Checks one row of features: the input dimension, finite values, and values whose
+    /// standardised form fits the network's f32 (a feature 1e39 times the training data's
+    /// spread does not: `ERR_OUT_OF_RANGE`).
+    pub(crate) fn check_input(&self, features: &[f64]) -> Result<(), NeuralError> {
+        if features.len() != self.input_dim() {
+            return Err(NeuralError::InputDimension {
+                expected: self.input_dim(),
+                got: features.len(),
+            });
+        }
+        if features.iter().any(|v| !v.is_finite()) {
+            return Err(NeuralError::InvalidInput(
+                "features must be finite numbers".into(),
+            ));
+        }
+        let standardised = features
+            .iter()
+            .zip(&self.inputs.mean)
+            .zip(&self.inputs.std)
+            .map(|((v, m), s)| ((v - m) / s) as f32);
+        if let Some(i) = standardised.into_iter().position(|v| !v.is_finite()) {
+            return Err(NeuralError::InputOutOfRange(format!(
+                "feature {i} ({}) is too far outside the training data for the model",
+                features[i]
+            )));
+        }
+        Ok(())
     }
 
     /// One prediction per row of `rows`, in the labels' own units.
@@ -81,19 +116,7 @@ impl BuiltinModel {
 
     /// Checks `features` against the trained network without running it.
     pub fn check_input(&self, features: &[f64]) -> Result<(), NeuralError> {
-        let trained = self.current()?;
-        if features.len() != trained.input_dim() {
-            return Err(NeuralError::InputDimension {
-                expected: trained.input_dim(),
-                got: features.len(),
-            });
-        }
-        if features.iter().any(|v| !v.is_finite()) {
-            return Err(NeuralError::InvalidInput(
-                "features must be finite numbers".into(),
-            ));
-        }
-        Ok(())
+        self.current()?.check_input(features)
     }
 
     /// Trains a new network on `data` / `labels` (blocking: run it off the async threads).
@@ -105,8 +128,9 @@ impl BuiltinModel {
         options: &TrainOptions,
         cancel: &AtomicBool,
     ) -> Result<TrainReport, NeuralError> {
-        let dataset = Dataset::new(data, labels)?;
         options.validate()?;
+        let dataset = Dataset::new(data, labels)?;
+        dataset.check_size(options)?;
         let (trained, report) = mlp::train(&dataset, options, cancel)?;
         if cancel.load(Ordering::Acquire) {
             return Err(NeuralError::Cancelled);
@@ -122,7 +146,12 @@ impl BuiltinModel {
 
     /// Replaces the network with the one saved at `path`.
     pub fn load(&self, path: &Path) -> Result<(), NeuralError> {
-        let trained = persist::load(path)?;
+        // A foreign file might reach a corner of candle that panics: it is refused all the same.
+        let trained = std::panic::catch_unwind(|| persist::load(path)).unwrap_or_else(|_| {
+            Err(NeuralError::InvalidModelFile(
+                "its tensors cannot be read".into(),
+            ))
+        })?;
         *self.trained.write() = Some(Arc::new(trained));
         Ok(())
     }

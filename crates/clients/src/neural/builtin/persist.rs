@@ -1,10 +1,12 @@
 //! Saving and loading a trained network: one safetensors file holding every layer's weight and
 //! bias (`layer{i}.weight`, `layer{i}.bias`) and the standardisation (`inputs.mean`,
 //! `inputs.std`, `outputs.mean`, `outputs.std`, as f64). The architecture is read back from the
-//! weights' shapes.
+//! weights' shapes. Saving writes a temporary file next to the target and renames it over it.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::Linear;
@@ -33,7 +35,40 @@ pub(crate) fn save(trained: &Trained, path: &Path) -> Result<(), NeuralError> {
             Tensor::new(s.std.as_slice(), &device)?,
         );
     }
-    candle_core::safetensors::save(&tensors, path).map_err(|e| NeuralError::Io(e.to_string()))
+    // Written next to `path`, then renamed over it: a reader (or a crash) never sees half a
+    // file, and a failed save leaves the previous file as it was.
+    let temp = temp_path(path);
+    let written = candle_core::safetensors::save(&tensors, &temp)
+        .map_err(|e| io_error("cannot write", &temp, e))
+        .and_then(|()| {
+            std::fs::rename(&temp, path).map_err(|e| io_error("cannot rename to", path, e))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// `path` with `.{pid}-{n}.tmp` appended, in the same directory (so that renaming is atomic).
+fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
+    PathBuf::from(name)
+}
+
+fn io_error(what: &str, path: &Path, e: impl fmt::Display) -> NeuralError {
+    NeuralError::Io(format!("{what} {}: {e}", path.display()))
+}
+
+fn all_finite(tensor: &Tensor) -> Result<bool, NeuralError> {
+    Ok(tensor
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?
+        .iter()
+        .all(|v| v.is_finite()))
 }
 
 fn take(tensors: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor, NeuralError> {
@@ -54,6 +89,7 @@ fn standardizer(
         .to_vec1::<f64>()?;
     if mean.is_empty()
         || mean.len() != std.len()
+        || mean.iter().any(|m| !m.is_finite())
         || std.iter().any(|s| !(s.is_finite() && *s > 0.0))
     {
         return Err(NeuralError::InvalidModelFile(format!(
@@ -64,7 +100,8 @@ fn standardizer(
 }
 
 pub(crate) fn load(path: &Path) -> Result<Trained, NeuralError> {
-    let mut tensors = candle_core::safetensors::load(path, &Device::Cpu)
+    let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, e))?;
+    let mut tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
         .map_err(|e| NeuralError::InvalidModelFile(e.to_string()))?;
     let inputs = standardizer(&mut tensors, "inputs")?;
     let outputs = standardizer(&mut tensors, "outputs")?;
@@ -87,6 +124,12 @@ pub(crate) fn load(path: &Path) -> Result<Trained, NeuralError> {
             return Err(NeuralError::InvalidModelFile(
                 "a bias does not match its weight".into(),
             ));
+        }
+        if !(all_finite(&weight)? && all_finite(&bias)?) {
+            return Err(NeuralError::InvalidModelFile(format!(
+                "layer {} holds a value that is not a finite number",
+                layers.len()
+            )));
         }
         layers.push(Linear::new(weight, Some(bias)));
         width = out_dim;
