@@ -280,6 +280,77 @@ export declare class DatabaseTransaction {
   execute(sql: string, params?: readonly unknown[]): Promise<DatabaseExecuteResult>
 }
 
+/**
+ * A model behind a circuit breaker: predictions (and trainings of the built-in model) are
+ * breaker calls. NaN or infinite outputs, timeouts, connection errors and 5xx answers count
+ * as failures; a wrong input dimension (`RangeError` `ERR_INPUT_DIMENSION`), a model not
+ * trained yet and 4xx answers of a model server do not move the circuit.
+ */
+export declare class NeuralCircuitBreaker {
+  /**
+   * Creates the breaker and its model: the built-in one (untrained), or with `endpoint` a
+   * model server. Throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`,
+   * `ERR_INVALID_URL` for `endpoint`) or `RangeError` (`ERR_OUT_OF_RANGE`) for a bad name or
+   * options.
+   */
+  constructor(modelName: string, options?: NeuralCircuitBreakerOptions)
+  /** The breaker's name (the model name given). */
+  get name(): string
+  /**
+   * Where predictions come from: the built-in model, or a server speaking `'v2'` or
+   * `'tfserving'`.
+   */
+  get backend(): 'builtin' | 'v2' | 'tfserving'
+  /**
+   * The sizes of the built-in model once trained or loaded; `null` before, and for a remote
+   * model.
+   */
+  get dimensions(): NeuralModelDimensions | null
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /**
+   * A snapshot of the breaker's counters (predictions and trainings; `ignoredCalls`: 4xx
+   * answers of a model server).
+   */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
+   * breaker). Its `options.timeout` is not used: see `predictTimeout` and `trainTimeout`.
+   */
+  get breaker(): CircuitBreaker
+  /**
+   * Trains the built-in model on rows of `data` with their `labels` (one number per row, or
+   * a row of numbers for several outputs), on a thread of its own; predictions keep using the
+   * previous model until it is done. Inputs and labels are standardised from the data.
+   * Resolves with the final loss; rejects with `CircuitTimeoutError` past `trainTimeout`
+   * (the training stops and the previous model stays), `TypeError` for bad data,
+   * `RangeError` for options out of range, and `ERR_NOT_SUPPORTED` for a remote model.
+   */
+  train(data: readonly (readonly number[])[], labels: readonly number[] | readonly (readonly number[])[], options?: NeuralTrainOptions): Promise<NeuralTrainResult>
+  /**
+   * One prediction for one row of features. Rejects with `RangeError`
+   * `ERR_INPUT_DIMENSION` for the wrong number of features (the circuit does not move),
+   * `ERR_MODEL_NOT_TRAINED` before the built-in model is trained or loaded,
+   * `ERR_MODEL_NON_FINITE` for NaN or infinite outputs (a failure), `CircuitOpenError`,
+   * `CircuitTimeoutError`, or an `HttpError` from a model server.
+   */
+  predict(features: readonly number[]): Promise<number[]>
+  /**
+   * Saves the built-in model to the file at `path` (safetensors: weights and
+   * standardisation), written off the JS thread and renamed into place. Rejects with
+   * `ERR_MODEL_NOT_TRAINED` or `ERR_MODEL_IO`. Not a breaker call.
+   */
+  save(path: string): Promise<void>
+  /**
+   * Replaces the built-in model with the one saved at `path`, read off the JS thread.
+   * Rejects with `ERR_MODEL_FILE` for a file that is not a saved model (the model in use
+   * stays) or `ERR_MODEL_IO`. Not a breaker call: it does not close an open circuit.
+   */
+  load(path: string): Promise<void>
+}
+
 /** Options of an `ApiCircuitBreaker`. Durations are in milliseconds. */
 export interface ApiCircuitBreakerOptions {
   /**
@@ -378,4 +449,78 @@ export interface DatabaseExecuteResult {
    * A string when it exceeds `Number.MAX_SAFE_INTEGER`.
    */
   lastInsertId: number | string | null
+}
+
+/**
+ * Options of a `NeuralCircuitBreaker`. Durations are in milliseconds. Without `endpoint` the
+ * model is the built-in one (trained with `train`); with it, a model server.
+ */
+export interface NeuralCircuitBreakerOptions {
+  /** Consecutive failures that open the circuit (default 5). */
+  failureThreshold?: number
+  /** Consecutive successes in half-open that close the circuit (default 2). */
+  successThreshold?: number
+  /** How long the circuit stays open before a probe is let through, in ms (default 60000). */
+  resetTimeout?: number
+  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
+  halfOpenMaxCalls?: number
+  /**
+   * The deadline of a prediction, in ms (default 30000). An overrun rejects with
+   * `CircuitTimeoutError` and counts as a failure.
+   */
+  predictTimeout?: number
+  /**
+   * The deadline of a training, in ms (default 120000). An overrun rejects with
+   * `CircuitTimeoutError`, counts as a failure, stops the training and keeps the model in use.
+   */
+  trainTimeout?: number
+  /** The base URL of a model server (`http://127.0.0.1:8000`): predictions go there. */
+  endpoint?: string
+  /**
+   * The protocol the server speaks: `'v2'` (Open Inference Protocol: Triton, KServe,
+   * MLServer; the default) or `'tfserving'` (TensorFlow Serving REST).
+   */
+  protocol?: 'v2' | 'tfserving'
+  /** The model's name on the server (default: the breaker's name). */
+  model?: string
+  /** The model version to ask for (default: the server's choice, usually the latest). */
+  version?: string | number
+  /** Headers sent with every request to the server (authorization, say; never shown in errors). */
+  headers?: Record<string, string>
+  /** How long a connection attempt to the server may take, in ms (default 5000). */
+  connectTimeout?: number
+  /** Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`). */
+  proxyFromEnv?: boolean
+}
+
+/** The input and output sizes of a trained or loaded built-in model. */
+export interface NeuralModelDimensions {
+  /** Features per prediction. */
+  inputs: number
+  /** Values per prediction. */
+  outputs: number
+}
+
+/** Options of `train(data, labels, options)`. */
+export interface NeuralTrainOptions {
+  /** Passes over the training data (default 200; an integer from 1 to 1000000). */
+  epochs?: number
+  /** The AdamW learning rate (default 0.01; > 0 and <= 10). */
+  learningRate?: number
+  /**
+   * Widths of the hidden layers, ReLU between them (default `[32, 32]`; `[]`: a linear
+   * model; at most 16 layers of 1 to 4096).
+   */
+  hiddenSizes?: Array<number>
+}
+
+/** What a training achieved. */
+export interface NeuralTrainResult {
+  /**
+   * Mean squared error on the training data after the last epoch, in the labels' units
+   * (averaged over the outputs).
+   */
+  loss: number
+  /** Epochs run. */
+  epochs: number
 }

@@ -840,3 +840,4 @@ module.exports.CircuitBreaker = nativeBinding.CircuitBreaker
 module.exports.CircuitBreakerRegistry = nativeBinding.CircuitBreakerRegistry
 module.exports.DatabaseCircuitBreaker = nativeBinding.DatabaseCircuitBreaker
 module.exports.DatabaseTransaction = nativeBinding.DatabaseTransaction
+module.exports.NeuralCircuitBreaker = nativeBinding.NeuralCircuitBreaker

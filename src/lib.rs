@@ -31,6 +31,9 @@ mod http_error;
 mod http_options;
 mod js_error;
 mod metrics;
+mod neural;
+mod neural_args;
+mod neural_options;
 mod options;
 mod registry;
 

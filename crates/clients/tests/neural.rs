@@ -362,3 +362,19 @@ async fn bad_training_data_and_options_are_refused_before_the_breaker() {
     let err = cb.predict(vec![1.0, 2.0]).await.unwrap_err();
     assert_eq!(err.code(), "ERR_MODEL_NOT_TRAINED", "nothing was trained");
 }
+
+#[tokio::test]
+async fn training_is_repeatable() {
+    let data = grid(6, -1.0, 1.0);
+    let y = labels(&data, |r| (r[0] * 2.0).sin() + r[1]);
+    let mut results = Vec::new();
+    for _ in 0..2 {
+        let cb = NeuralCircuitBreaker::new(&unique("repeat"));
+        let report = cb
+            .train_with(data.clone(), y.clone(), options(10, 0.01, &[8]))
+            .await
+            .unwrap();
+        results.push((report.loss, cb.predict(vec![0.3, 0.4]).await.unwrap()));
+    }
+    assert_eq!(results[0], results[1], "same data and options, same model");
+}

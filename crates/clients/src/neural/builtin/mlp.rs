@@ -2,8 +2,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{linear, AdamW, Linear, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_core::{Device, Module, Tensor, Var};
+use candle_nn::{AdamW, Linear, Optimizer, ParamsAdamW};
 
 use super::data::{Dataset, TrainOptions, TrainReport};
 use super::Trained;
@@ -39,15 +39,52 @@ impl Mlp {
     }
 }
 
-/// Shuffles with a fixed-seed xorshift, so that a run is repeatable for the same data.
-fn shuffle(order: &mut [u32], state: &mut u64) {
-    for i in (1..order.len()).rev() {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        let j = (*state % (i as u64 + 1)) as usize;
-        order.swap(i, j);
+/// A fixed-seed xorshift: training is repeatable for the same data and options (candle's CPU
+/// random generator cannot be seeded).
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Self {
+        Self(0x9E37_79B9_7F4A_7C15)
     }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in [-bound, bound).
+    fn uniform(&mut self, bound: f64) -> f32 {
+        let unit = (self.next() >> 11) as f64 / (1_u64 << 53) as f64;
+        ((2.0 * unit - 1.0) * bound) as f32
+    }
+
+    /// Shuffles `order` (Fisher-Yates).
+    fn shuffle(&mut self, order: &mut [u32]) {
+        for i in (1..order.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+    }
+}
+
+/// A trainable layer `inputs` -> `outputs`, initialised with the variance candle-nn's `linear`
+/// uses (Kaiming for ReLU, here uniform in ±sqrt(6 / inputs); biases uniform in
+/// ±1/sqrt(inputs)), but from `rng`.
+fn layer(inputs: usize, outputs: usize, rng: &mut Rng) -> candle_core::Result<(Linear, [Var; 2])> {
+    let fan_in = inputs as f64;
+    let weight: Vec<f32> = (0..inputs * outputs)
+        .map(|_| rng.uniform((6.0 / fan_in).sqrt()))
+        .collect();
+    let bias: Vec<f32> = (0..outputs)
+        .map(|_| rng.uniform(1.0 / fan_in.sqrt()))
+        .collect();
+    let weight = Var::from_vec(weight, (outputs, inputs), &Device::Cpu)?;
+    let bias = Var::from_vec(bias, outputs, &Device::Cpu)?;
+    let linear = Linear::new(weight.as_tensor().clone(), Some(bias.as_tensor().clone()));
+    Ok((linear, [weight, bias]))
 }
 
 pub(crate) fn train(
@@ -66,18 +103,19 @@ pub(crate) fn train(
         &device,
     )?;
 
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    let mut rng = Rng::new();
     let mut dims = vec![data.input_dim];
     dims.extend(&options.hidden_sizes);
     dims.push(data.output_dim);
-    let layers = dims
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| linear(w[0], w[1], vb.pp(format!("layer{i}"))))
-        .collect::<candle_core::Result<Vec<_>>>()?;
+    let mut layers = Vec::with_capacity(dims.len() - 1);
+    let mut vars = Vec::with_capacity(2 * layers.capacity());
+    for w in dims.windows(2) {
+        let (linear, params) = layer(w[0], w[1], &mut rng)?;
+        layers.push(linear);
+        vars.extend(params);
+    }
     let mut optimizer = AdamW::new(
-        varmap.all_vars(),
+        vars,
         ParamsAdamW {
             lr: options.learning_rate,
             weight_decay: 0.0,
@@ -87,12 +125,11 @@ pub(crate) fn train(
 
     let batch = n.min(64);
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     for _ in 0..options.epochs {
         if cancel.load(Ordering::Acquire) {
             return Err(NeuralError::Cancelled);
         }
-        shuffle(&mut order, &mut rng);
+        rng.shuffle(&mut order);
         for chunk in order.chunks(batch) {
             if cancel.load(Ordering::Acquire) {
                 return Err(NeuralError::Cancelled);

@@ -1,6 +1,8 @@
 //! The built-in model: a small feed-forward regressor (multi-layer perceptron) trained with
 //! candle-nn (AdamW, mean squared error), with inputs and labels standardised from the training
 //! data. Trained weights and the standardisation are saved together in one safetensors file.
+//! Training is repeatable: the initial weights and the batch order come from a fixed-seed
+//! generator, so the same data and options give the same model.
 //!
 //! Why candle-nn: a well-kept ML crate does the tensor algebra and the gradients; this module
 //! only chooses the architecture, the data handling and the persistence format. Measured cost
