@@ -281,6 +281,59 @@ export declare class DatabaseTransaction {
 }
 
 /**
+ * E2B sandboxes behind a circuit breaker, over E2B's REST protocol (`https://api.e2b.app` and
+ * each sandbox's code interpreter). Connection errors, timeouts, 5xx and 429 count against E2B
+ * (a 429's `Retry-After` keeps the circuit open at least that long); 400, 401, 404, 409, a
+ * vanished sandbox (`ERR_SANDBOX_NOT_FOUND`) and exceptions in the executed code do not.
+ */
+export declare class E2BSandboxCircuitBreaker {
+  /**
+   * Creates the client and its breaker (name 'e2b_sandbox', failureThreshold 3,
+   * successThreshold 2, timeout 60000 ms, resetTimeout 120000 ms). Without an API key it is
+   * created (`configured` is false) and every call rejects with `ERR_E2B_NO_API_KEY`.
+   * Throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_URL`)
+   * or `RangeError` (`ERR_OUT_OF_RANGE`) for bad options.
+   */
+  constructor(options?: E2BSandboxCircuitBreakerOptions)
+  /** Whether an API key is set (calls can be made). */
+  get configured(): boolean
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** A snapshot of the breaker's counters (`ignoredCalls`: 4xx and vanished sandboxes). */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
+   * breaker).
+   */
+  get breaker(): CircuitBreaker
+  /**
+   * Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
+   * code interpreter, such as 'code-interpreter-v1') and resolves with its id.
+   */
+  createSandbox(template?: string, options?: E2BCreateSandboxOptions): Promise<string>
+  /**
+   * Runs `code` in the sandbox and resolves with `{ stdout, stderr, results, error,
+   * executionCount }`. An exception in the code is `error` (the call succeeded); a sandbox
+   * that is gone rejects with `ERR_SANDBOX_NOT_FOUND` (not counted against E2B); a stream
+   * that breaks off rejects with `ERR_E2B_STREAM` or `ERR_HTTP_IO` (counted).
+   */
+  executeCode(sandboxId: string, code: string, options?: E2BExecuteOptions): Promise<E2BExecution>
+  /** Kills a sandbox: resolves with `true`, or `false` when it was already gone. */
+  stopSandbox(sandboxId: string): Promise<boolean>
+  /**
+   * Sets how long a running sandbox still lives, in seconds from now; rejects with
+   * `ERR_SANDBOX_NOT_FOUND` if it is gone.
+   */
+  setSandboxTimeout(sandboxId: string, seconds: number): Promise<void>
+  /** Every running or paused sandbox of the team (all pages). */
+  listSandboxes(): Promise<E2BSandboxInfo[]>
+}
+
+/**
  * A model behind a circuit breaker: predictions (and trainings of the built-in model) are
  * breaker calls. NaN or infinite outputs, timeouts, connection errors and 5xx answers count
  * as failures; a wrong input dimension (`RangeError` `ERR_INPUT_DIMENSION`), a model not
@@ -449,6 +502,161 @@ export interface DatabaseExecuteResult {
    * A string when it exceeds `Number.MAX_SAFE_INTEGER`.
    */
   lastInsertId: number | string | null
+}
+
+/** Options of `createSandbox(template, options)`. */
+export interface E2BCreateSandboxOptions {
+  /**
+   * How long the sandbox lives, in **seconds** as E2B counts it (default 300); E2B kills it
+   * then. Extend it with `setSandboxTimeout`.
+   */
+  timeout?: number
+  /** Metadata to find the sandbox by (listed with it). */
+  metadata?: Record<string, string>
+  /** Environment variables of every process in the sandbox. */
+  envVars?: Record<string, string>
+}
+
+/** Options of `executeCode(sandboxId, code, options)`. */
+export interface E2BExecuteOptions {
+  /**
+   * The language ('python', 'javascript', 'r', 'java', 'bash', ...; default: the sandbox's
+   * default Python context). Not together with `contextId`.
+   */
+  language?: string
+  /** A code context created with an E2B SDK's `createCodeContext`. Not with `language`. */
+  contextId?: string
+  /** Environment variables of this execution only. */
+  envVars?: Record<string, string>
+  /**
+   * The deadline of this call in ms, output included (default: the breaker's `timeout`);
+   * `false` disables it.
+   */
+  timeout?: number | false
+}
+
+/** What `executeCode` resolves with. An exception in the code is `error`, not a rejection. */
+export interface E2BExecution {
+  /** What the code printed to stdout, one entry per chunk the interpreter sent. */
+  stdout: Array<string>
+  /** What the code printed to stderr. */
+  stderr: Array<string>
+  /** Rich results: `display(...)` calls and the value of the last expression. */
+  results: Array<E2BExecutionResult>
+  /** The exception the code raised, or `null`. */
+  error: E2BExecutionError | null
+  /** The execution counter of the context (`In [n]`), or `null`. */
+  executionCount: number | null
+}
+
+/** An exception raised by the executed code. */
+export interface E2BExecutionError {
+  /** Its class ('ZeroDivisionError'). */
+  name: string
+  /** Its message ('division by zero'). */
+  value: string
+  /** The traceback as the kernel prints it. */
+  traceback: string
+}
+
+/** One rich result; only the representations present are set (images base64-encoded). */
+export interface E2BExecutionResult {
+  /** Whether this is the value of the last expression. */
+  isMainResult: boolean
+  /** `text/plain`. */
+  text?: string
+  /** `text/html`. */
+  html?: string
+  /** `text/markdown`. */
+  markdown?: string
+  /** `image/svg+xml`. */
+  svg?: string
+  /** `image/png`, base64. */
+  png?: string
+  /** `image/jpeg`, base64. */
+  jpeg?: string
+  /** `application/pdf`, base64. */
+  pdf?: string
+  /** `text/latex`. */
+  latex?: string
+  /** `application/javascript`. */
+  javascript?: string
+  /** `application/json`. */
+  json?: unknown
+  /** Data of a DataFrame-like value. */
+  data?: unknown
+  /** A chart extracted from a plot. */
+  chart?: unknown
+  /** Other representations, by MIME type. */
+  extra?: Record<string, unknown>
+}
+
+/** Options of an `E2BSandboxCircuitBreaker`. Durations are in milliseconds. */
+export interface E2BSandboxCircuitBreakerOptions {
+  /** The breaker's name (default 'e2b_sandbox'). */
+  name?: string
+  /**
+   * The API key (default `process.env.E2B_API_KEY`); `null` or '' for none. Sent in
+   * `X-API-Key` to the control plane only, never shown.
+   */
+  apiKey?: string | null
+  /** The control plane (default `process.env.E2B_API_URL`, else `https://api.${domain}`). */
+  apiUrl?: string
+  /** E2B's domain (default `process.env.E2B_DOMAIN`, else 'e2b.app'). */
+  domain?: string
+  /**
+   * Where every sandbox's code interpreter is reached instead of
+   * `https://49999-${sandboxId}.${domain}` (self-hosting, tests; default
+   * `process.env.E2B_SANDBOX_URL`); the sandbox is named in the `E2b-Sandbox-Id` header.
+   */
+  sandboxUrl?: string | null
+  /**
+   * The deadline of each request in ms, an execution's whole output included (default
+   * 60000); `false` disables it. An overrun rejects with `CircuitTimeoutError`.
+   */
+  timeout?: number | false
+  /** Consecutive failures that open the circuit (default 3). */
+  failureThreshold?: number
+  /** Consecutive successes in half-open that close the circuit (default 2). */
+  successThreshold?: number
+  /** How long the circuit stays open before a probe is let through, in ms (default 120000). */
+  resetTimeout?: number
+  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
+  halfOpenMaxCalls?: number
+  /** How long a connection attempt may take, in ms (default 5000). */
+  connectTimeout?: number
+  /** The longest `Retry-After` honoured, in ms (default 3600000). */
+  maxRetryAfter?: number
+  /** Whether `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` apply (default `true`). */
+  proxyFromEnv?: boolean
+}
+
+/** A sandbox as E2B lists it. */
+export interface E2BSandboxInfo {
+  /** Its id. */
+  sandboxId: string
+  /** The template it was made from. */
+  templateId: string
+  /** The template's alias. */
+  alias?: string
+  /** The id of the host it runs on. */
+  clientId?: string
+  /** When it started (ISO 8601). */
+  startedAt?: string
+  /** When it ends unless extended (ISO 8601). */
+  endAt?: string
+  /** 'running' or 'paused'. */
+  state?: string
+  /** vCPUs. */
+  cpuCount?: number
+  /** Memory in MiB. */
+  memoryMB?: number
+  /** Disk in MiB. */
+  diskSizeMB?: number
+  /** The version of the sandbox's daemon. */
+  envdVersion?: string
+  /** The metadata it was created with. */
+  metadata: Record<string, string>
 }
 
 /**

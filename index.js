@@ -840,4 +840,5 @@ module.exports.CircuitBreaker = nativeBinding.CircuitBreaker
 module.exports.CircuitBreakerRegistry = nativeBinding.CircuitBreakerRegistry
 module.exports.DatabaseCircuitBreaker = nativeBinding.DatabaseCircuitBreaker
 module.exports.DatabaseTransaction = nativeBinding.DatabaseTransaction
+module.exports.E2BSandboxCircuitBreaker = nativeBinding.E2BSandboxCircuitBreaker
 module.exports.NeuralCircuitBreaker = nativeBinding.NeuralCircuitBreaker

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::bindgen_prelude::{Object, PromiseRaw, ToNapiValue};
 use napi::{sys, Env, Error, JsValue, Result, Status, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::http::{self as client, ApiError, Body, Method, Request};
@@ -294,8 +294,11 @@ impl Decoded {
 }
 
 /// A promise rejected with the exception that reading the arguments threw (or with `error`
-/// when nothing was thrown), so that request methods never throw.
-fn rejected<'env>(env: &'env Env, error: Error) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+/// when nothing was thrown), so that request methods never throw (the E2B methods share it).
+pub(crate) fn rejected<'env, V: ToNapiValue>(
+    env: &'env Env,
+    error: Error,
+) -> Result<PromiseRaw<'env, V>> {
     let raw = env.raw();
     let mut pending = false;
     unsafe { sys::napi_is_exception_pending(raw, &mut pending) };

@@ -71,7 +71,7 @@ const API_OPTION_NAMES: &str = "baseUrl, headers, connectTimeout, maxRetryAfter,
 const REQUEST_OPTION_NAMES: &str = "headers, query, timeout, responseType";
 
 /// A `TypeError` (`ERR_INVALID_ARG_VALUE`) for an unknown key of `what`.
-fn unknown_key(env: &Env, what: &'static str, key: &str, expected: &str) -> napi::Error {
+pub(crate) fn unknown_key(env: &Env, what: &'static str, key: &str, expected: &str) -> napi::Error {
     let message = format!("The option \"{key}\" is not {what} (expected one of {expected})");
     throw_config_error(
         env,
@@ -81,7 +81,7 @@ fn unknown_key(env: &Env, what: &'static str, key: &str, expected: &str) -> napi
 }
 
 /// The own keys of `object` with a value other than `undefined`.
-fn entries<'a>(object: &Object<'a>) -> Result<Vec<(String, Unknown<'a>)>> {
+pub(crate) fn entries<'a>(object: &Object<'a>) -> Result<Vec<(String, Unknown<'a>)>> {
     let mut out = Vec::new();
     for key in Object::keys(object)? {
         if let Some(value) = object.get::<Unknown>(&key)? {
@@ -259,7 +259,7 @@ pub(crate) fn read_url(env: &Env, url: Option<Unknown<'_>>) -> Result<String> {
     }
 }
 
-fn read_bool(env: &Env, field: &'static str, value: &Unknown<'_>) -> Result<bool> {
+pub(crate) fn read_bool(env: &Env, field: &'static str, value: &Unknown<'_>) -> Result<bool> {
     if value.get_type()? != ValueType::Boolean {
         return Err(type_error(env, field, "of type boolean", value));
     }

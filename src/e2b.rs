@@ -1,0 +1,278 @@
+//! The `E2BSandboxCircuitBreaker` class: E2B sandboxes (create, run code, stop, list) behind
+//! one circuit breaker, on the binding's Tokio runtime.
+//!
+//! Every call method returns a Promise; bad arguments reject it (never throw) with a
+//! `TypeError` / `RangeError`. Only the constructor throws.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, Result, Unknown};
+use napi_derive::napi;
+use neural_trader_clients::e2b::{self as client, E2BError, SandboxInfo};
+
+use crate::breaker::CircuitBreaker;
+use crate::e2b_error::E2BFailure;
+use crate::e2b_options::{
+    read_argument, read_create_options, read_e2b_options, read_execute_options, read_seconds,
+    read_template,
+};
+use crate::http::rejected;
+use crate::js_error::{parse_json, spawn, IntoJsError};
+use crate::metrics::CircuitBreakerMetrics;
+
+/// E2B sandboxes behind a circuit breaker, over E2B's REST protocol (`https://api.e2b.app` and
+/// each sandbox's code interpreter). Connection errors, timeouts, 5xx and 429 count against E2B
+/// (a 429's `Retry-After` keeps the circuit open at least that long); 400, 401, 404, 409, a
+/// vanished sandbox (`ERR_SANDBOX_NOT_FOUND`) and exceptions in the executed code do not.
+#[napi]
+pub struct E2BSandboxCircuitBreaker {
+    inner: Arc<client::E2BSandboxCircuitBreaker>,
+}
+
+/// A sandbox as E2B lists it.
+#[napi(object)]
+pub struct E2BSandboxInfo {
+    /// Its id.
+    pub sandbox_id: String,
+    /// The template it was made from.
+    pub template_id: String,
+    /// The template's alias.
+    pub alias: Option<String>,
+    /// The id of the host it runs on.
+    pub client_id: Option<String>,
+    /// When it started (ISO 8601).
+    pub started_at: Option<String>,
+    /// When it ends unless extended (ISO 8601).
+    pub end_at: Option<String>,
+    /// 'running' or 'paused'.
+    pub state: Option<String>,
+    /// vCPUs.
+    pub cpu_count: Option<u32>,
+    /// Memory in MiB.
+    #[napi(js_name = "memoryMB")]
+    pub memory_mb: Option<u32>,
+    /// Disk in MiB.
+    #[napi(js_name = "diskSizeMB")]
+    pub disk_size_mb: Option<u32>,
+    /// The version of the sandbox's daemon.
+    pub envd_version: Option<String>,
+    /// The metadata it was created with.
+    pub metadata: HashMap<String, String>,
+}
+
+impl From<SandboxInfo> for E2BSandboxInfo {
+    fn from(s: SandboxInfo) -> Self {
+        Self {
+            sandbox_id: s.sandbox_id,
+            template_id: s.template_id,
+            alias: s.alias,
+            client_id: s.client_id,
+            started_at: s.started_at,
+            end_at: s.end_at,
+            state: s.state,
+            cpu_count: s.cpu_count,
+            memory_mb: s.memory_mb,
+            disk_size_mb: s.disk_size_mb,
+            envd_version: s.envd_version,
+            metadata: s.metadata.into_iter().collect(),
+        }
+    }
+}
+
+/// Settles a promise with the result of an E2B call, its errors mapped on the JS thread.
+fn settle<'env, T, V, F, C>(env: &'env Env, call: F, convert: C) -> Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: napi::bindgen_prelude::ToNapiValue,
+    F: std::future::Future<Output = std::result::Result<T, E2BError>> + Send + 'static,
+    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+{
+    spawn(
+        env,
+        async move { Ok::<_, E2BError>(call.await.map_err(E2BFailure::from)) },
+        move |env, result| match result {
+            Ok(value) => convert(env, value),
+            Err(failure) => Err(failure.into_js(env)),
+        },
+    )
+}
+
+#[napi]
+impl E2BSandboxCircuitBreaker {
+    /// Creates the client and its breaker (name 'e2b_sandbox', failureThreshold 3,
+    /// successThreshold 2, timeout 60000 ms, resetTimeout 120000 ms). Without an API key it is
+    /// created (`configured` is false) and every call rejects with `ERR_E2B_NO_API_KEY`.
+    /// Throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`, `ERR_INVALID_URL`)
+    /// or `RangeError` (`ERR_OUT_OF_RANGE`) for bad options.
+    #[napi(
+        constructor,
+        ts_args_type = "options?: E2BSandboxCircuitBreakerOptions"
+    )]
+    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
+        let options = read_e2b_options(&env, options)?;
+        let inner = client::E2BSandboxCircuitBreaker::with_options(options)
+            .map_err(|e| crate::http_error::throw(&env, e.into_js_error()))?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Whether an API key is set (calls can be made).
+    #[napi(getter)]
+    pub fn configured(&self) -> bool {
+        self.inner.configured()
+    }
+
+    /// The breaker's name.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    /// The current state of the breaker.
+    #[napi(getter, ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
+    pub fn state(&self) -> &'static str {
+        self.inner.breaker().state().as_str()
+    }
+
+    /// The current state (same as the `state` getter).
+    #[napi(ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
+    pub fn get_state(&self) -> &'static str {
+        self.state()
+    }
+
+    /// A snapshot of the breaker's counters (`ignoredCalls`: 4xx and vanished sandboxes).
+    #[napi]
+    pub fn get_metrics(&self) -> CircuitBreakerMetrics {
+        self.inner.metrics().into()
+    }
+
+    /// The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
+    /// breaker).
+    #[napi(getter)]
+    pub fn breaker(&self) -> CircuitBreaker {
+        CircuitBreaker::wrap(self.inner.breaker())
+    }
+
+    /// Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
+    /// code interpreter, such as 'code-interpreter-v1') and resolves with its id.
+    #[napi(
+        ts_args_type = "template?: string, options?: E2BCreateSandboxOptions",
+        ts_return_type = "Promise<string>"
+    )]
+    pub fn create_sandbox<'env>(
+        &self,
+        env: &'env Env,
+        template: Option<Unknown<'env>>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let args = read_template(env, template)
+            .and_then(|template| Ok((template, read_create_options(env, options)?)));
+        let (template, options) = match args {
+            Ok(args) => args,
+            Err(e) => return rejected(env, e),
+        };
+        let inner = Arc::clone(&self.inner);
+        settle(
+            env,
+            async move { inner.create_sandbox_with(&template, options).await },
+            |_, id| Ok(id),
+        )
+    }
+
+    /// Runs `code` in the sandbox and resolves with `{ stdout, stderr, results, error,
+    /// executionCount }`. An exception in the code is `error` (the call succeeded); a sandbox
+    /// that is gone rejects with `ERR_SANDBOX_NOT_FOUND` (not counted against E2B); a stream
+    /// that breaks off rejects with `ERR_E2B_STREAM` or `ERR_HTTP_IO` (counted).
+    #[napi(
+        ts_args_type = "sandboxId: string, code: string, options?: E2BExecuteOptions",
+        ts_return_type = "Promise<E2BExecution>"
+    )]
+    pub fn execute_code<'env>(
+        &self,
+        env: &'env Env,
+        sandbox_id: Option<Unknown<'env>>,
+        code: Option<Unknown<'env>>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let args = read_argument(env, "sandboxId", sandbox_id).and_then(|id| {
+            let code = read_argument(env, "code", code)?;
+            Ok((id, code, read_execute_options(env, options)?))
+        });
+        let (id, code, options) = match args {
+            Ok(args) => args,
+            Err(e) => return rejected(env, e),
+        };
+        let inner = Arc::clone(&self.inner);
+        settle(
+            env,
+            async move {
+                let execution = inner.execute_code_with(&id, &code, options).await?;
+                Ok(execution.to_json())
+            },
+            |env, json| parse_json(env, &json),
+        )
+    }
+
+    /// Kills a sandbox: resolves with `true`, or `false` when it was already gone.
+    #[napi(
+        ts_args_type = "sandboxId: string",
+        ts_return_type = "Promise<boolean>"
+    )]
+    pub fn stop_sandbox<'env>(
+        &self,
+        env: &'env Env,
+        sandbox_id: Option<Unknown<'env>>,
+    ) -> Result<PromiseRaw<'env, bool>> {
+        let id = match read_argument(env, "sandboxId", sandbox_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(env, e),
+        };
+        let inner = Arc::clone(&self.inner);
+        settle(env, async move { inner.stop_sandbox(&id).await }, |_, b| {
+            Ok(b)
+        })
+    }
+
+    /// Sets how long a running sandbox still lives, in seconds from now; rejects with
+    /// `ERR_SANDBOX_NOT_FOUND` if it is gone.
+    #[napi(
+        ts_args_type = "sandboxId: string, seconds: number",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn set_sandbox_timeout<'env>(
+        &self,
+        env: &'env Env,
+        sandbox_id: Option<Unknown<'env>>,
+        seconds: Option<Unknown<'env>>,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let args = read_argument(env, "sandboxId", sandbox_id)
+            .and_then(|id| Ok((id, read_seconds(env, "seconds", seconds)?)));
+        let (id, seconds) = match args {
+            Ok(args) => args,
+            Err(e) => return rejected(env, e),
+        };
+        let inner = Arc::clone(&self.inner);
+        settle(
+            env,
+            async move { inner.set_sandbox_timeout(&id, seconds).await },
+            |_, ()| Ok(()),
+        )
+    }
+
+    /// Every running or paused sandbox of the team (all pages).
+    #[napi(ts_return_type = "Promise<E2BSandboxInfo[]>")]
+    pub fn list_sandboxes<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<PromiseRaw<'env, Vec<E2BSandboxInfo>>> {
+        let inner = Arc::clone(&self.inner);
+        settle(
+            env,
+            async move { inner.list_sandboxes().await },
+            |_, list| Ok(list.into_iter().map(E2BSandboxInfo::from).collect()),
+        )
+    }
+}
