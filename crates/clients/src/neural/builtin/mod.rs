@@ -6,8 +6,10 @@
 //!
 //! Why candle-nn: a well-kept ML crate does the tensor algebra and the gradients; this module
 //! only chooses the architecture, the data handling and the persistence format. Measured cost
-//! here: the crate adds about 3 minutes to a clean single-job release build on 2 cores and
-//! about 3.5 MB to the stripped binary.
+//! here (`cargo build --release -p candle-nn --timings`, clean, 2 cores): 2 min 23 s of wall
+//! time, 259 s of compile units, chiefly candle-core 68 s, tokenizers 42 s (a dependency
+//! candle-core 0.11 always pulls in, for its quantized models) and candle-nn 12 s; and about
+//! 3.5 MB added to the stripped binary.
 
 mod data;
 mod mlp;
