@@ -404,6 +404,40 @@ export declare class NeuralCircuitBreaker {
   load(path: string): Promise<void>
 }
 
+/**
+ * Every breaker of a trading system: `marketDataApi` and `orderExecutionApi`
+ * (ApiCircuitBreakers), `e2bSandbox`, `neuralPredictor` (the built-in model unless a remote one
+ * is configured) and `database` (SQLite in memory unless a URL is given), all in one registry.
+ */
+export declare class TradingSystemCircuitBreakers {
+  /**
+   * Builds every breaker. `marketDataUrl` / `orderExecutionUrl` are the APIs' base URLs and
+   * `databaseUrl` the database (default: SQLite in memory); `marketData`, `orderExecution`,
+   * `e2b`, `neural` and `database` take the options of the respective classes. Throws
+   * `TypeError` / `RangeError` with a code for bad options.
+   */
+  constructor(options?: TradingSystemOptions)
+  /** The market-data API. */
+  get marketDataApi(): ApiCircuitBreaker
+  /** The order-execution API. */
+  get orderExecutionApi(): ApiCircuitBreaker
+  /** E2B sandboxes (`configured` is false without an API key). */
+  get e2bSandbox(): E2BSandboxCircuitBreaker
+  /** The price predictor. */
+  get neuralPredictor(): NeuralCircuitBreaker
+  /** The database. */
+  get database(): DatabaseCircuitBreaker
+  /** The registry holding every breaker of the system. */
+  get registry(): CircuitBreakerRegistry
+  /**
+   * `[service, state]` for each breaker: market_data_api, order_execution_api, e2b_sandbox,
+   * neural_predictor, database.
+   */
+  healthStatus(): Array<[string, 'CLOSED' | 'OPEN' | 'HALF_OPEN']>
+  /** Metrics of every breaker of the system, by name. */
+  getAllMetrics(): Record<string, CircuitBreakerMetrics>
+}
+
 /** Options of an `ApiCircuitBreaker`. Durations are in milliseconds. */
 export interface ApiCircuitBreakerOptions {
   /**
@@ -731,4 +765,24 @@ export interface NeuralTrainResult {
   loss: number
   /** Epochs run. */
   epochs: number
+}
+
+/** Options of `TradingSystemCircuitBreakers`. */
+export interface TradingSystemOptions {
+  /** Base URL of the market-data API. */
+  marketDataUrl?: string
+  /** Base URL of the order-execution API. */
+  orderExecutionUrl?: string
+  /** The database URL (default: SQLite in memory). */
+  databaseUrl?: string
+  /** Options of the market-data `ApiCircuitBreaker`. */
+  marketData?: ApiCircuitBreakerOptions
+  /** Options of the order-execution `ApiCircuitBreaker`. */
+  orderExecution?: ApiCircuitBreakerOptions
+  /** Options of the `E2BSandboxCircuitBreaker`. */
+  e2B?: E2BSandboxCircuitBreakerOptions
+  /** Options of the `NeuralCircuitBreaker`. */
+  neural?: NeuralCircuitBreakerOptions
+  /** Options of the `DatabaseCircuitBreaker` (its `url` is overridden by `databaseUrl`). */
+  database?: DatabaseCircuitBreakerOptions
 }

@@ -842,3 +842,4 @@ module.exports.DatabaseCircuitBreaker = nativeBinding.DatabaseCircuitBreaker
 module.exports.DatabaseTransaction = nativeBinding.DatabaseTransaction
 module.exports.E2BSandboxCircuitBreaker = nativeBinding.E2BSandboxCircuitBreaker
 module.exports.NeuralCircuitBreaker = nativeBinding.NeuralCircuitBreaker
+module.exports.TradingSystemCircuitBreakers = nativeBinding.TradingSystemCircuitBreakers

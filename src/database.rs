@@ -28,6 +28,13 @@ pub struct DatabaseCircuitBreaker {
     inner: Arc<db::DatabaseCircuitBreaker>,
 }
 
+impl DatabaseCircuitBreaker {
+    /// Wraps a client built elsewhere (by the trading system, say).
+    pub(crate) fn wrap(inner: Arc<db::DatabaseCircuitBreaker>) -> Self {
+        Self { inner }
+    }
+}
+
 #[napi]
 impl DatabaseCircuitBreaker {
     /// Creates the breaker and its pool (connections are opened by the first operation).

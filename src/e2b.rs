@@ -99,6 +99,13 @@ where
     )
 }
 
+impl E2BSandboxCircuitBreaker {
+    /// Wraps a client built elsewhere (by the trading system, say).
+    pub(crate) fn wrap(inner: Arc<client::E2BSandboxCircuitBreaker>) -> Self {
+        Self { inner }
+    }
+}
+
 #[napi]
 impl E2BSandboxCircuitBreaker {
     /// Creates the client and its breaker (name 'e2b_sandbox', failureThreshold 3,

@@ -187,6 +187,11 @@ impl ApiCircuitBreaker {
 }
 
 impl ApiCircuitBreaker {
+    /// Wraps a client built elsewhere (by the trading system, say).
+    pub(crate) fn wrap(inner: Arc<client::ApiCircuitBreaker>) -> Self {
+        Self { inner }
+    }
+
     fn simple<'env>(
         &self,
         env: &'env Env,

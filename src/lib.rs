@@ -39,6 +39,7 @@ mod neural_args;
 mod neural_options;
 mod options;
 mod registry;
+mod trading;
 
 /// The Rust API: circuit breakers, their config, metrics and registry, and the domain breakers.
 pub mod resilience {

@@ -121,6 +121,13 @@ where
     )
 }
 
+impl NeuralCircuitBreaker {
+    /// Wraps a client built elsewhere (by the trading system, say).
+    pub(crate) fn wrap(inner: Arc<client::NeuralCircuitBreaker>) -> Self {
+        Self { inner }
+    }
+}
+
 #[napi]
 impl NeuralCircuitBreaker {
     /// Creates the breaker and its model: the built-in one (untrained), or with `endpoint` a

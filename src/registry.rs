@@ -18,6 +18,13 @@ pub struct CircuitBreakerRegistry {
     inner: core::CircuitBreakerRegistry,
 }
 
+impl CircuitBreakerRegistry {
+    /// Wraps a client built elsewhere (by the trading system, say).
+    pub(crate) fn wrap(inner: core::CircuitBreakerRegistry) -> Self {
+        Self { inner }
+    }
+}
+
 #[napi]
 impl CircuitBreakerRegistry {
     /// A new, empty, private registry.

@@ -110,15 +110,15 @@ impl std::error::Error for TradingError {}
 /// ```
 pub struct TradingSystemCircuitBreakers {
     /// Quotes and market data.
-    pub market_data_api: ApiCircuitBreaker,
+    pub market_data_api: Arc<ApiCircuitBreaker>,
     /// Order placement.
-    pub order_execution_api: ApiCircuitBreaker,
+    pub order_execution_api: Arc<ApiCircuitBreaker>,
     /// Code execution in E2B sandboxes.
-    pub e2b_sandbox: E2BSandboxCircuitBreaker,
+    pub e2b_sandbox: Arc<E2BSandboxCircuitBreaker>,
     /// Price prediction.
-    pub neural_predictor: NeuralCircuitBreaker,
+    pub neural_predictor: Arc<NeuralCircuitBreaker>,
     /// The system's database.
-    pub database: DatabaseCircuitBreaker,
+    pub database: Arc<DatabaseCircuitBreaker>,
     registry: CircuitBreakerRegistry,
 }
 
@@ -171,11 +171,11 @@ impl TradingSystemCircuitBreakers {
             registry.adopt(breaker);
         }
         Ok(Self {
-            market_data_api,
-            order_execution_api,
-            e2b_sandbox,
-            neural_predictor,
-            database,
+            market_data_api: Arc::new(market_data_api),
+            order_execution_api: Arc::new(order_execution_api),
+            e2b_sandbox: Arc::new(e2b_sandbox),
+            neural_predictor: Arc::new(neural_predictor),
+            database: Arc::new(database),
             registry,
         })
     }
