@@ -5,6 +5,8 @@
 
 #[path = "e2b/breaker.rs"]
 mod breaker;
+#[path = "common/node_server.rs"]
+mod node_server;
 #[path = "e2b/support.rs"]
 mod support;
 

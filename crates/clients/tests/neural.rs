@@ -8,6 +8,8 @@
 
 #[path = "neural/breaker.rs"]
 mod breaker;
+#[path = "common/node_server.rs"]
+mod node_server;
 #[path = "neural/remote.rs"]
 mod remote;
 #[path = "neural/support.rs"]

@@ -1,21 +1,20 @@
 //! Support of the neural tests: the protocol-faithful local inference server
 //! (`__test__/support/inference-server.js`) as a child process, temporary files, and data sets.
 //!
-//! `node inference-server.js --config '{"models": ...}' --exit-on-stdin-close` prints
-//! `{"url": ...}` and serves the Open Inference Protocol v2 and TensorFlow Serving REST for
-//! linear models y = W·x + b; faults and the request log go through `POST /__control`.
+//! The server (see `common/node_server.rs`) serves the Open Inference Protocol v2 and TensorFlow
+//! Serving REST for linear models y = W·x + b.
 //! Tests skip (with a printed reason) when `node` is not on PATH.
 
-use std::io::{BufRead, BufReader};
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use neural_trader_clients::neural::{
     NeuralCircuitBreaker, NeuralOptions, RemoteOptions, RemoteProtocol,
 };
-use serde_json::{json, Value};
+
+use crate::node_server::NodeServer;
 
 /// The models the server serves: `m` is y = x0 + 2 x1 + 3 x2 + 0.5 (versions 1 and 2), `pair`
 /// has two outputs, (x0 + x1, x1 - x0 + 1).
@@ -24,76 +23,25 @@ const MODELS: &str = r#"{"models": {
     "pair": {"weights": [[1, 1], [-1, 1]], "bias": [0, 1]}
 }}"#;
 
-/// A running inference server; killed when dropped (and it exits by itself if this process
-/// dies, as its stdin closes).
-pub struct InferenceServer {
-    child: Child,
-    /// Its base URL (`http://127.0.0.1:PORT`).
-    pub url: String,
-    http: reqwest::Client,
+/// A running inference server; killed when dropped.
+pub struct InferenceServer(NodeServer);
+
+impl Deref for InferenceServer {
+    type Target = NodeServer;
+    fn deref(&self) -> &NodeServer {
+        &self.0
+    }
 }
 
 impl InferenceServer {
     /// Starts a server, or `None` (with the reason printed) when `node` is not available.
     pub fn start() -> Option<Self> {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../__test__/support/inference-server.js");
-        let spawned = Command::new("node")
-            .arg(&script)
-            .args(["--config", MODELS, "--exit-on-stdin-close"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) => {
-                eprintln!("skipped: cannot run `node` ({e}); the remote model tests need Node.js");
-                return None;
-            }
-        };
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints its URL");
-        let info: Value = serde_json::from_str(&line).expect("a JSON line");
-        let url = info["url"].as_str().expect("url").to_string();
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        Some(Self { child, url, http })
-    }
-
-    /// `POST /__control` with `body`; the answer.
-    pub async fn control(&self, body: Value) -> Value {
-        let answer: Value = self
-            .http
-            .post(format!("{}/__control", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(answer["ok"], true, "{answer}");
-        answer
-    }
-
-    /// Adds a fault rule (see `__test__/support/README.md`).
-    pub async fn fault(&self, rule: Value) {
-        self.control(json!({"action": "setFault", "fault": rule}))
-            .await;
-    }
-
-    /// Removes every fault rule.
-    pub async fn clear_faults(&self) {
-        self.control(json!({"action": "clearFaults"})).await;
-    }
-
-    /// Every request received so far, oldest first.
-    pub async fn requests(&self) -> Vec<Value> {
-        let answer = self.control(json!({"action": "requests"})).await;
-        answer["requests"].as_array().unwrap().clone()
+        NodeServer::start(
+            "inference-server.js",
+            &["--config", MODELS],
+            "the remote model tests",
+        )
+        .map(Self)
     }
 
     /// A breaker over `model` on this server, opening after `failure_threshold` failures,
@@ -108,13 +56,6 @@ impl InferenceServer {
         let mut remote = RemoteOptions::new(self.url.clone(), protocol, model);
         remote.proxy_from_env = false;
         remote_breaker(remote, failure_threshold, predict_timeout)
-    }
-}
-
-impl Drop for InferenceServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
