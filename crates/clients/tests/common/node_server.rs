@@ -3,6 +3,9 @@
 //! and serves until killed (or until this process dies and its stdin closes). Faults and the
 //! request log go through `POST /__control` (see `__test__/support/README.md`).
 
+// Each test binary that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
