@@ -16,7 +16,7 @@ use super::value::{ExecuteResult, LastInsertId, Rows, Value};
 /// The largest integer a JS number holds exactly.
 pub(crate) const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-/// Binds `params` in order (`$1`, `?1` or `?` placeholders).
+/// Binds `params` in order (`$1`, `?1` or `?` parameter markers).
 fn bind(params: &[Value]) -> Result<SqliteArguments<'_>, DbError> {
     let mut args = SqliteArguments::default();
     for (i, p) in params.iter().enumerate() {
