@@ -13,8 +13,7 @@ use neural_trader_clients::database as db;
 
 use crate::breaker::CircuitBreaker;
 use crate::database_options::read_database_options;
-use crate::database_params::{read_params, read_sql};
-use crate::database_rows::{rows_to_js, DatabaseExecuteResult, Failure};
+use crate::database_rows::{spawn_execute, spawn_query, DatabaseExecuteResult};
 use crate::database_transaction::DatabaseTransaction;
 use crate::js_error::{spawn, IntoJsError};
 use crate::metrics::CircuitBreakerMetrics;
@@ -106,17 +105,10 @@ impl DatabaseCircuitBreaker {
         sql: Option<Unknown>,
         params: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
         let inner = Arc::clone(&self.inner);
-        spawn(
-            env,
-            async move {
-                let (sql, params) = args.map_err(Failure::Arg)?;
-                let rows = inner.query_rows(&sql, &params).await?;
-                Ok::<_, Failure>(rows.to_js())
-            },
-            rows_to_js,
-        )
+        spawn_query(env, sql, params, move |sql, params| async move {
+            inner.query_rows(&sql, &params).await
+        })
     }
 
     /// Runs `sql` with `params` for its effect: `{ rowsAffected, lastInsertId }`.
@@ -130,16 +122,10 @@ impl DatabaseCircuitBreaker {
         sql: Option<Unknown>,
         params: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, DatabaseExecuteResult>> {
-        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
         let inner = Arc::clone(&self.inner);
-        spawn(
-            env,
-            async move {
-                let (sql, params) = args.map_err(Failure::Arg)?;
-                Ok::<_, Failure>(inner.execute(&sql, &params).await?)
-            },
-            |_, r| Ok(DatabaseExecuteResult::from(r)),
-        )
+        spawn_execute(env, sql, params, move |sql, params| async move {
+            inner.execute(&sql, &params).await
+        })
     }
 
     /// Begins a transaction (used by `transaction(fn)` in `resilience.js`).

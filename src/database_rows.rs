@@ -7,16 +7,20 @@
 //! `RangeError` for bad arguments.
 
 use std::ffi::CString;
+use std::future::Future;
 use std::ptr;
 
-use napi::bindgen_prelude::{Buffer, Either3, JsObjectValue, Null, Object, ToNapiValue};
+use napi::bindgen_prelude::{
+    Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue,
+};
 use napi::{sys, Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{
-    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, PatchValue,
+    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, PatchValue, Rows, Value,
 };
 
-use crate::js_error::{parse_json, ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::database_params::{read_params, read_sql};
+use crate::js_error::{parse_json, spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
 
 /// What `execute` resolves with.
 #[napi(object)]
@@ -159,4 +163,49 @@ impl From<DbError> for Failure {
     fn from(e: DbError) -> Self {
         Failure::Db(e)
     }
+}
+
+/// `query(sql, params)` of a breaker or a transaction: reads the arguments (a bad one rejects),
+/// runs `rows` with them on the runtime, and resolves with the rows as JS objects.
+pub(crate) fn spawn_query<'env, F, Fut>(
+    env: &'env Env,
+    sql: Option<Unknown<'_>>,
+    params: Option<Unknown<'_>>,
+    rows: F,
+) -> Result<PromiseRaw<'env, Unknown<'env>>>
+where
+    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<Rows, DbError>> + Send + 'static,
+{
+    let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
+    spawn(
+        env,
+        async move {
+            let (sql, params) = args.map_err(Failure::Arg)?;
+            Ok::<_, Failure>(rows(sql, params).await?.to_js())
+        },
+        rows_to_js,
+    )
+}
+
+/// `execute(sql, params)` of a breaker or a transaction: `{ rowsAffected, lastInsertId }`.
+pub(crate) fn spawn_execute<'env, F, Fut>(
+    env: &'env Env,
+    sql: Option<Unknown<'_>>,
+    params: Option<Unknown<'_>>,
+    execute: F,
+) -> Result<PromiseRaw<'env, DatabaseExecuteResult>>
+where
+    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
+    Fut: Future<Output = std::result::Result<ExecuteResult, DbError>> + Send + 'static,
+{
+    let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
+    spawn(
+        env,
+        async move {
+            let (sql, params) = args.map_err(Failure::Arg)?;
+            Ok::<_, Failure>(execute(sql, params).await?)
+        },
+        |_, r| Ok(DatabaseExecuteResult::from(r)),
+    )
 }

@@ -10,8 +10,7 @@ use napi::{Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{DbError, SharedTransaction};
 
-use crate::database_params::{read_params, read_sql};
-use crate::database_rows::{rows_to_js, DatabaseExecuteResult, Failure};
+use crate::database_rows::{spawn_execute, spawn_query, DatabaseExecuteResult};
 use crate::js_error::spawn;
 
 /// An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`.
@@ -40,17 +39,10 @@ impl DatabaseTransaction {
         sql: Option<Unknown>,
         params: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
         let inner = self.inner.clone();
-        spawn(
-            env,
-            async move {
-                let (sql, params) = args.map_err(Failure::Arg)?;
-                let rows = inner.query_rows(&sql, &params).await?;
-                Ok::<_, Failure>(rows.to_js())
-            },
-            rows_to_js,
-        )
+        spawn_query(env, sql, params, move |sql, params| async move {
+            inner.query_rows(&sql, &params).await
+        })
     }
 
     /// Runs `sql` with `params` in the transaction for its effect.
@@ -64,16 +56,10 @@ impl DatabaseTransaction {
         sql: Option<Unknown>,
         params: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, DatabaseExecuteResult>> {
-        let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
         let inner = self.inner.clone();
-        spawn(
-            env,
-            async move {
-                let (sql, params) = args.map_err(Failure::Arg)?;
-                Ok::<_, Failure>(inner.execute(&sql, &params).await?)
-            },
-            |_, r| Ok(DatabaseExecuteResult::from(r)),
-        )
+        spawn_execute(env, sql, params, move |sql, params| async move {
+            inner.execute(&sql, &params).await
+        })
     }
 
     /// Milliseconds left before the breaker's timeout ends the transaction (`null`: none).
