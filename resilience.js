@@ -176,59 +176,43 @@ function call(fn) {
       return Promise.reject(error)
     }
   }
-  if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return runClosed(path, fn)
-  return runNative(path, fn)
+  if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return run(path, fn, FAST)
+  const token = breakerAcquire(path.handle)
+  if (token < 0) {
+    return Promise.reject(withoutStack(() => new CircuitOpenError(path.openMessage, path.name)))
+  }
+  return run(path, fn, token)
 }
 
-function runClosed(path, fn) {
+// Runs an admitted call: `token` is FAST (admitted here, circuit closed) or the core's permit.
+function run(path, fn, token) {
   let result
   let thenable
   try {
     result = fn()
     thenable = isThenable(result) // a throwing `then` getter counts as fn throwing
   } catch (error) {
-    breakerComplete(path.handle, 0, false)
+    report(path, token, false)
     return Promise.reject(error)
   }
   if (!thenable) {
-    fastSuccess(path)
+    report(path, token, true)
     return Promise.resolve(result)
   }
-  if (path.ticks === 0) return asPromise(result).then(path.onOk, path.onError)
-  return withTimeout(path, asPromise(result), FAST)
-}
-
-function runNative(path, fn) {
-  const token = breakerAcquire(path.handle)
-  if (token < 0) {
-    return Promise.reject(withoutStack(() => new CircuitOpenError(path.openMessage, path.name)))
-  }
-  let result
-  let thenable
-  try {
-    result = fn()
-    thenable = isThenable(result)
-  } catch (error) {
-    breakerComplete(path.handle, token, false)
-    return Promise.reject(error)
-  }
-  if (!thenable) {
-    breakerComplete(path.handle, token, true)
-    return Promise.resolve(result)
-  }
-  if (path.ticks === 0) {
-    return asPromise(result).then(
-      (value) => {
-        breakerComplete(path.handle, token, true)
-        return value
-      },
-      (error) => {
-        breakerComplete(path.handle, token, false)
-        throw error
-      },
-    )
-  }
-  return withTimeout(path, asPromise(result), token)
+  const promise = asPromise(result)
+  if (path.ticks !== 0) return withTimeout(path, promise, token)
+  // The common case allocates nothing: handlers cached per breaker.
+  if (token === FAST) return promise.then(path.onOk, path.onError)
+  return promise.then(
+    (value) => {
+      report(path, token, true)
+      return value
+    },
+    (error) => {
+      report(path, token, false)
+      throw error
+    },
+  )
 }
 
 // ---- timeouts -------------------------------------------------------------------------------
