@@ -64,7 +64,39 @@ HttpError.prototype.name = 'HttpError'
 class DatabaseError extends Error {}
 DatabaseError.prototype.name = 'DatabaseError'
 
-binding.__setErrorClasses({ CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError })
+// Query results: the binding hands over every cell of the result as one flat JSON array (or the
+// parsed array, when it had cells JSON cannot carry), and the rows are made here with one
+// constructor per list of column names. The names are arguments of the generated function,
+// never part of its source, and computed keys define own properties (a column named
+// `__proto__` is a plain property); a repeated name keeps its first position and its last
+// value, as node-postgres does.
+const MAX_ROW_SHAPES = 256
+const rowShapes = new Map()
+
+function rowShape(columns, columnCount) {
+  let make = rowShapes.get(columns)
+  if (make === undefined) {
+    const names = JSON.parse(columns)
+    const keys = names.map((_, j) => `k${j}`)
+    const fields = names.map((_, j) => `[k${j}]: v[i + ${j}]`).join(', ')
+    const body = `return function rows(v, count) {
+      const out = new Array(count)
+      for (let r = 0, i = 0; r < count; r++, i += ${columnCount}) out[r] = { ${fields} }
+      return out
+    }`
+    make = new Function(...keys, body)(...names)
+    if (rowShapes.size >= MAX_ROW_SHAPES) rowShapes.clear()
+    rowShapes.set(columns, make)
+  }
+  return make
+}
+
+function buildRows(columns, columnCount, rowCount, cells) {
+  const values = typeof cells === 'string' ? JSON.parse(cells) : cells
+  return rowShape(columns, columnCount)(values, rowCount)
+}
+
+binding.__setJsHelpers({ CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError, buildRows })
 
 // Breaker errors carry no stack: it would only show this module's internals, and capturing one
 // is most of the cost of a rejection.
@@ -419,7 +451,7 @@ const internal = new Set([
   '__breakerComplete',
   '__breakerFold',
   '__sharedLayout',
-  '__setErrorClasses',
+  '__setJsHelpers',
 ])
 const publicExports = {}
 for (const key of Object.keys(binding)) {

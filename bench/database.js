@@ -22,7 +22,10 @@ const REPS = Number(process.env.BENCH_REPS ?? 11)
 const CALLS = Number(process.env.BENCH_CALLS ?? 300)
 const IN_FLIGHT = 8
 const ROWS = 100
-const PG_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
+const BASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
+// Both clients on the same transport. pg uses no TLS unless asked to; sqlx (like libpq) uses
+// TLS whenever the server offers it (sslmode=prefer, its default), and the server here does.
+const PG_URL = /[?&]sslmode=/.test(BASE_URL) ? BASE_URL : `${BASE_URL}${BASE_URL.includes('?') ? '&' : '?'}sslmode=disable`
 const TABLE = `nt_bench_${process.pid}`
 
 const median = (xs) => {

@@ -1,8 +1,8 @@
 //! Database results and errors as JS values.
 //!
-//! Rows arrive as JSON text rendered off the JS thread (see `render.rs` in the clients crate);
-//! here the engine parses them and the few cells JSON cannot carry (bytes, non-finite floats)
-//! are defined on the parsed objects. Errors become `DatabaseError` (with `code` and, when the
+//! Rows arrive as one flat JSON array of cells rendered off the JS thread (see `render.rs` in
+//! the clients crate); here the few cells JSON cannot carry (bytes, non-finite floats) are set
+//! on the parsed array and `resilience.js`'s `buildRows` makes the row objects. Errors become `DatabaseError` (with `code` and, when the
 //! database gave them, `sqlState`, `dbCode` and `constraint`), the breaker's own error classes, or `TypeError` /
 //! `RangeError` for bad arguments.
 
@@ -16,11 +16,12 @@ use napi::bindgen_prelude::{
 use napi::{sys, Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{
-    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, PatchValue, Rows, Value,
+    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, Patch, PatchValue, Rows, Value,
 };
 
 use crate::database_params::{read_params, read_sql};
 use crate::js_error::{parse_json, spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::js_helpers::row_builder;
 
 /// What `execute` resolves with.
 #[napi(object)]
@@ -81,37 +82,128 @@ fn define(env: &Env, object: sys::napi_value, name: &str, value: sys::napi_value
     )
 }
 
-/// Parses rendered rows into an array of plain objects.
-pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'env>> {
-    let array = parse_json(env, &rows.json)?;
-    if rows.patches.is_empty() {
-        return Ok(array);
-    }
-    let array_obj: Object = unsafe { array.cast()? };
-    for patch in rows.patches {
+/// Sets the cells JSON could not carry on the parsed flat array.
+fn apply_patches(env: &Env, cells: Object, patches: Vec<Patch>) -> Result<()> {
+    for patch in patches {
         let value = unsafe {
             match patch.value {
                 PatchValue::Bytes(b) => Buffer::to_napi_value(env.raw(), Buffer::from(b))?,
                 PatchValue::Number(n) => f64::to_napi_value(env.raw(), n)?,
             }
         };
-        let row: Object = array_obj.get_element(patch.row)?;
-        if patch.path.is_empty() {
-            define(env, row.raw(), &patch.column, value)?;
-            continue;
-        }
         // A cell inside (nested) arrays: walk down, then set the element.
-        let mut target: Object = row.get_named_property(&patch.column)?;
-        let (last, walk) = patch.path.split_last().unwrap_or((&0, &[]));
-        for index in walk {
-            target = target.get_element(*index)?;
+        let mut target = cells;
+        let mut index = patch.cell;
+        for next in patch.path {
+            target = target.get_element(index)?;
+            index = next;
         }
         check(
-            unsafe { sys::napi_set_element(env.raw(), target.raw(), *last, value) },
-            "set an array element",
+            unsafe { sys::napi_set_element(env.raw(), target.raw(), index, value) },
+            "set a cell",
         )?;
     }
-    Ok(array)
+    Ok(())
+}
+
+/// Calls `function` with `args` (and `undefined` as `this`); a thrown exception becomes the
+/// `Err`, with nothing left pending.
+fn call(env: &Env, function: sys::napi_value, args: &[sys::napi_value]) -> Result<sys::napi_value> {
+    let mut this = ptr::null_mut();
+    let mut result = ptr::null_mut();
+    let status = unsafe {
+        sys::napi_get_undefined(env.raw(), &mut this);
+        sys::napi_call_function(
+            env.raw(),
+            this,
+            function,
+            args.len(),
+            args.as_ptr(),
+            &mut result,
+        )
+    };
+    if status == sys::Status::napi_ok {
+        return Ok(result);
+    }
+    let mut exception = ptr::null_mut();
+    if unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) }
+        == sys::Status::napi_ok
+        && !exception.is_null()
+    {
+        return Err(Error::from(unsafe {
+            Unknown::from_raw_unchecked(env.raw(), exception)
+        }));
+    }
+    Err(Error::from_reason("could not build the rows"))
+}
+
+/// Builds the row objects here, through N-API (when `resilience.js` registered no builder).
+fn build_rows_here<'env>(
+    env: &'env Env,
+    columns: &str,
+    row_count: u32,
+    cells: Object,
+) -> Result<Unknown<'env>> {
+    let parsed: Object = unsafe { parse_json(env, columns)?.cast()? };
+    let names = (0..parsed.get_array_length()?)
+        .map(|i| parsed.get_element::<String>(i))
+        .collect::<Result<Vec<_>>>()?;
+    let mut array = ptr::null_mut();
+    check(
+        unsafe { sys::napi_create_array_with_length(env.raw(), row_count as usize, &mut array) },
+        "create the rows",
+    )?;
+    let mut cell = 0;
+    for r in 0..row_count {
+        let row = Object::new(env)?;
+        for name in &names {
+            let value: Unknown = cells.get_element(cell)?;
+            define(env, row.raw(), name, value.raw())?;
+            cell += 1;
+        }
+        check(
+            unsafe { sys::napi_set_element(env.raw(), array, r, row.raw()) },
+            "set a row",
+        )?;
+    }
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), array) })
+}
+
+/// Turns rendered rows into an array of plain objects: `resilience.js`'s `buildRows` parses the
+/// flat cells and makes each row with a constructor cached per list of column names (cells JSON
+/// cannot carry are parsed and patched here first).
+pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'env>> {
+    let JsRows {
+        columns,
+        column_count,
+        row_count,
+        cells,
+        patches,
+    } = rows;
+    let raw_env = env.raw();
+    let builder = row_builder(env)?;
+    let cells = match builder {
+        Some(_) if patches.is_empty() => unsafe { String::to_napi_value(raw_env, cells)? },
+        _ => {
+            let parsed: Object = unsafe { parse_json(env, &cells)?.cast()? };
+            apply_patches(env, parsed, patches)?;
+            parsed.raw()
+        }
+    };
+    let Some(builder) = builder else {
+        let cells: Object = unsafe { Unknown::from_raw_unchecked(raw_env, cells).cast()? };
+        return build_rows_here(env, &columns, row_count, cells);
+    };
+    let args = unsafe {
+        [
+            String::to_napi_value(raw_env, columns)?,
+            u32::to_napi_value(raw_env, column_count)?,
+            u32::to_napi_value(raw_env, row_count)?,
+            cells,
+        ]
+    };
+    let built = call(env, builder, &args)?;
+    Ok(unsafe { Unknown::from_raw_unchecked(raw_env, built) })
 }
 
 impl IntoJsError for DbError {

@@ -87,7 +87,7 @@ where
     T: Send + 'static,
     V: napi::bindgen_prelude::ToNapiValue,
     F: std::future::Future<Output = std::result::Result<T, E2BError>> + Send + 'static,
-    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
 {
     spawn(
         env,

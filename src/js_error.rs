@@ -3,15 +3,14 @@
 //!
 //! Errors are real instances of the classes `resilience.js` defines (`CircuitOpenError`,
 //! `CircuitTimeoutError`, `HttpError`, `DatabaseError`), registered per JS environment (main
-//! thread or worker) with `__setErrorClasses`, each with a stable `code` and its own fields.
+//! thread or worker, see `js_helpers.rs`), each with a stable `code` and its own fields.
 
 use std::ffi::CString;
 use std::future::Future;
 use std::ptr;
 
 use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, ToNapiValue};
-use napi::{sys, Env, Error, JsValue, Result, Status, Unknown, ValueType};
-use napi_derive::napi;
+use napi::{sys, Env, Error, Result, Status, Unknown};
 use neural_trader_resilience::{CallError, CircuitBreakerError};
 
 /// The class a JS error is an instance of.
@@ -28,7 +27,7 @@ pub(crate) enum ErrorClass {
 
 impl ErrorClass {
     /// Classes registered by `resilience.js`, by the key it registers them under.
-    const REGISTERED: [(ErrorClass, &'static str); 4] = [
+    pub(crate) const REGISTERED: [(ErrorClass, &'static str); 4] = [
         (ErrorClass::CircuitOpen, "CircuitOpenError"),
         (ErrorClass::CircuitTimeout, "CircuitTimeoutError"),
         (ErrorClass::Http, "HttpError"),
@@ -78,7 +77,7 @@ impl JsErrorSpec {
         let raw_env = env.raw();
         let message = unsafe { String::to_napi_value(raw_env, self.message.clone())? };
         let mut error = ptr::null_mut();
-        let registered = ErrorClasses::constructor(env, self.class)?;
+        let registered = crate::js_helpers::error_class(env, self.class)?;
         let status = match (registered, self.class) {
             (Some(ctor), _) => unsafe {
                 sys::napi_new_instance(raw_env, ctor, 1, [message].as_ptr(), &mut error)
@@ -146,57 +145,6 @@ fn set(env: &Env, object: sys::napi_value, name: &str, value: &Prop) -> Result<(
     )
 }
 
-/// The error classes of one JS environment.
-struct ErrorClasses {
-    refs: Vec<(ErrorClass, sys::napi_ref)>,
-}
-
-impl ErrorClasses {
-    fn constructor(env: &Env, class: ErrorClass) -> Result<Option<sys::napi_value>> {
-        let Some(classes) = env.get_instance_data::<ErrorClasses>()? else {
-            return Ok(None);
-        };
-        let Some((_, reference)) = classes.refs.iter().find(|(c, _)| *c == class) else {
-            return Ok(None);
-        };
-        let mut value = ptr::null_mut();
-        check(
-            unsafe { sys::napi_get_reference_value(env.raw(), *reference, &mut value) },
-            "read an error class",
-        )?;
-        Ok((!value.is_null()).then_some(value))
-    }
-}
-
-/// Registers the error classes of this JS environment (called once by `resilience.js`).
-#[napi(skip_typescript, js_name = "__setErrorClasses")]
-pub fn set_error_classes(env: Env, classes: Object) -> Result<()> {
-    let mut refs = Vec::new();
-    for (class, key) in ErrorClass::REGISTERED {
-        let Some(ctor) = classes.get::<Unknown>(key)? else {
-            continue;
-        };
-        if ctor.get_type()? != ValueType::Function {
-            return Err(Error::new(
-                Status::InvalidArg,
-                format!("{key} is not a class"),
-            ));
-        }
-        let mut reference = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_reference(env.raw(), ctor.raw(), 1, &mut reference) },
-            "keep an error class",
-        )?;
-        refs.push((class, reference));
-    }
-    env.set_instance_data(ErrorClasses { refs }, (), |mut ctx| {
-        for (_, reference) in ctx.value.refs.drain(..) {
-            // SAFETY: the references were made in this env, which is being torn down.
-            unsafe { sys::napi_delete_reference(ctx.env.raw(), reference) };
-        }
-    })
-}
-
 /// What a Rust error becomes in JavaScript.
 pub(crate) trait IntoJsError {
     fn into_js_error(self) -> JsErrorSpec;
@@ -243,15 +191,30 @@ where
     E: IntoJsError + Send + 'static,
     F: Future<Output = std::result::Result<T, E>> + Send + 'static,
     V: ToNapiValue,
-    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
 {
-    env.spawn_future_with_callback(
-        async move { Ok(future.await) },
-        move |env, result| match result {
-            Ok(value) => convert(env, value),
-            Err(error) => Err(error.into_js_error().into_napi_error(env)),
-        },
-    )
+    crate::settle::spawn(env, future, convert, |env, error: E| {
+        error.into_js_error().into_napi_error(env)
+    })
+}
+
+/// As [`spawn`], for work that may compute for long before its first wait: all of it runs on
+/// the runtime, none on the JS thread.
+pub(crate) fn spawn_on_runtime<'env, T, E, F, V, C>(
+    env: &'env Env,
+    future: F,
+    convert: C,
+) -> Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    E: IntoJsError + Send + 'static,
+    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
+    V: ToNapiValue,
+    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
+{
+    crate::settle::spawn_on_runtime(env, future, convert, |env, error: E| {
+        error.into_js_error().into_napi_error(env)
+    })
 }
 
 /// Parses JSON text into a JS value with the engine's own `JSON.parse` (faster than building

@@ -33,12 +33,14 @@ mod http_body;
 mod http_error;
 mod http_options;
 mod js_error;
+mod js_helpers;
 mod metrics;
 mod neural;
 mod neural_args;
 mod neural_options;
 mod options;
 mod registry;
+mod settle;
 mod trading;
 
 /// The Rust API: circuit breakers, their config, metrics and registry, and the domain breakers.

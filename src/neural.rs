@@ -17,7 +17,7 @@ use neural_trader_resilience as core;
 use crate::breaker::CircuitBreaker;
 use crate::error::throw_config_error;
 use crate::http_error::Failure as HttpFailure;
-use crate::js_error::{spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::js_error::{spawn_on_runtime, ErrorClass, IntoJsError, JsErrorSpec, Prop};
 use crate::metrics::CircuitBreakerMetrics;
 use crate::neural_args::{
     read_data, read_features, read_labels, read_path, read_train_options, ArgResult,
@@ -103,9 +103,9 @@ where
     V: napi::bindgen_prelude::ToNapiValue,
     F: FnOnce(A) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = std::result::Result<T, NeuralError>> + Send + 'static,
-    C: FnOnce(T) -> V + 'static,
+    C: FnOnce(T) -> V + Send + 'static,
 {
-    spawn(
+    spawn_on_runtime(
         env,
         async move {
             let result = match args {

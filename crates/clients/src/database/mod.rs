@@ -2,7 +2,8 @@
 //! PostgreSQL and MySQL/MariaDB, through sqlx driver-specific pools.
 //!
 //! - `options`: the URL that selects the driver, pool and breaker options.
-//! - `pool`: the driver-specific pools and the dispatch of each operation to its driver.
+//! - `pool`: the driver-specific pools and the dispatch of each operation to its driver;
+//!   `lease`: connections kept between operations (without sqlx's ping on every return).
 //! - `sqlite`, `postgres` (+ `pg_convert`, `pg_array`, `pg_decode`), `mysql`: binding parameters and decoding cells.
 //! - `render`: rows rendered for JavaScript as node-postgres returns them ([`JsRows`]).
 //! - `value`: the value model of parameters and cells ([`Value`], [`Rows`]).
@@ -15,6 +16,7 @@
 
 mod client;
 mod error;
+mod lease;
 mod mysql;
 mod options;
 mod parse;

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
-use sqlx::postgres::{PgRow, PgTypeInfo, PgTypeKind, PgValueFormat, PgValueRef};
+use sqlx::postgres::{PgColumn, PgRow, PgTypeInfo, PgTypeKind, PgValueFormat, PgValueRef};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 use uuid::Uuid;
 
@@ -317,37 +317,57 @@ fn decode_shape(shape: &Shape, bytes: &[u8]) -> Decoded {
     }
 }
 
-fn decode_cell(value: PgValueRef<'_>, column: &str) -> Result<Value, DbError> {
-    if value.is_null() {
-        return Ok(Value::Null);
+/// What every cell of one column is decoded with, worked out once per result.
+struct ColumnDecoder {
+    name: String,
+    ty: PgTypeInfo,
+    shape: Option<Shape>,
+}
+
+impl ColumnDecoder {
+    fn new(column: &PgColumn) -> Self {
+        let ty = column.type_info().clone();
+        Self {
+            name: column.name().to_string(),
+            shape: shape_of(&ty),
+            ty,
+        }
     }
-    let ty = value.type_info().into_owned();
-    let failed = |e: String| {
+
+    fn failed(&self, e: impl std::fmt::Display) -> DbError {
         DbError::new(
             DbErrorKind::Decode,
             format!(
-                "Column '{column}' ({}) could not be decoded: {e}",
-                ty.name()
+                "Column '{}' ({}) could not be decoded: {e}",
+                self.name,
+                self.ty.name()
             ),
         )
-    };
-    if value.format() == PgValueFormat::Text {
-        return value
-            .as_str()
-            .map(|s| Value::Text(s.to_string()))
-            .map_err(|e| failed(e.to_string()));
     }
-    let Some(shape) = shape_of(&ty) else {
-        return Err(DbError::new(
-            DbErrorKind::UnsupportedType,
-            format!(
-                "Column '{column}' has PostgreSQL type {}, which has no JavaScript mapping; cast it in SQL (for example {column}::text)",
-                ty.name()
-            ),
-        ));
-    };
-    let bytes = value.as_bytes().map_err(|e| failed(e.to_string()))?;
-    decode_shape(&shape, bytes).map_err(failed)
+
+    fn decode(&self, value: PgValueRef<'_>) -> Result<Value, DbError> {
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        if value.format() == PgValueFormat::Text {
+            return value
+                .as_str()
+                .map(|s| Value::Text(s.to_string()))
+                .map_err(|e| self.failed(e));
+        }
+        let Some(shape) = &self.shape else {
+            return Err(DbError::new(
+                DbErrorKind::UnsupportedType,
+                format!(
+                    "Column '{column}' has PostgreSQL type {}, which has no JavaScript mapping; cast it in SQL (for example {column}::text)",
+                    self.ty.name(),
+                    column = self.name,
+                ),
+            ));
+        };
+        let bytes = value.as_bytes().map_err(|e| self.failed(e))?;
+        decode_shape(shape, bytes).map_err(|e| self.failed(e))
+    }
 }
 
 /// Decodes every row.
@@ -355,22 +375,18 @@ pub(crate) fn decode_rows(rows: Vec<PgRow>) -> Result<Rows, DbError> {
     let Some(first) = rows.first() else {
         return Ok(Rows::default());
     };
-    let columns: Vec<String> = first
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let decoders: Vec<ColumnDecoder> = first.columns().iter().map(ColumnDecoder::new).collect();
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let mut cells = Vec::with_capacity(columns.len());
-        for (i, name) in columns.iter().enumerate() {
+        let mut cells = Vec::with_capacity(decoders.len());
+        for (i, decoder) in decoders.iter().enumerate() {
             let raw = row.try_get_raw(i).map_err(|e| DbError::from_sqlx(e, &[]))?;
-            cells.push(decode_cell(raw, name)?);
+            cells.push(decoder.decode(raw)?);
         }
         out.push(cells);
     }
     Ok(Rows {
-        columns: columns.into(),
+        columns: decoders.into_iter().map(|d| d.name).collect(),
         rows: out,
     })
 }

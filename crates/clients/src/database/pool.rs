@@ -7,23 +7,34 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{MySql, Postgres, Sqlite};
 
 use super::error::DbError;
+use super::lease::{IdleLeases, PING_AFTER_IDLE};
 use super::options::{parse_url, secrets_of, DatabaseOptions, Target, MAX_CONNECTIONS};
 use super::postgres::ParamTypes;
 use super::value::{ExecuteResult, Rows, Value};
 use super::{mysql, postgres, sqlite};
 
 /// A pool of one driver.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum DbPool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
     MySql(MySqlPool),
 }
 
+/// The idle leases of the pool's driver (see `lease.rs`).
+#[derive(Debug, Default)]
+pub(crate) struct Idle {
+    sqlite: IdleLeases<Sqlite>,
+    postgres: IdleLeases<Postgres>,
+    mysql: IdleLeases<MySql>,
+}
+
 /// The pool plus what every operation on it needs.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) pool: DbPool,
+    /// Connections kept between operations.
+    idle: Idle,
     /// PostgreSQL parameter types per SQL text.
     pub(crate) pg_types: ParamTypes,
     /// Strings that must never appear in an error (the URL's password).
@@ -77,6 +88,7 @@ impl Shared {
         };
         Ok(Self {
             pool,
+            idle: Idle::default(),
             pg_types: ParamTypes::default(),
             secrets,
         })
@@ -86,6 +98,7 @@ impl Shared {
     pub(crate) fn memory(acquire_timeout: std::time::Duration) -> Self {
         Self {
             pool: DbPool::Sqlite(memory_pool(SqliteConnectOptions::new(), acquire_timeout)),
+            idle: Idle::default(),
             pg_types: ParamTypes::default(),
             secrets: Vec::new(),
         }
@@ -100,16 +113,22 @@ impl Shared {
         let s = &self.secrets;
         match &self.pool {
             DbPool::Sqlite(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                sqlite::fetch(&mut c, sql, params, s).await
+                let mut c = self.idle.sqlite.lease(p).await.map_err(|e| self.err(e))?;
+                let r = sqlite::fetch(&mut c, sql, params, s).await;
+                c.finish(&r);
+                r
             }
             DbPool::Postgres(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                postgres::fetch(&mut c, &self.pg_types, sql, params, s).await
+                let mut c = self.idle.postgres.lease(p).await.map_err(|e| self.err(e))?;
+                let r = postgres::fetch(&mut c, &self.pg_types, sql, params, s).await;
+                c.finish(&r);
+                r
             }
             DbPool::MySql(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                mysql::fetch(&mut c, sql, params, s).await
+                let mut c = self.idle.mysql.lease(p).await.map_err(|e| self.err(e))?;
+                let r = mysql::fetch(&mut c, sql, params, s).await;
+                c.finish(&r);
+                r
             }
         }
     }
@@ -123,31 +142,54 @@ impl Shared {
         let s = &self.secrets;
         match &self.pool {
             DbPool::Sqlite(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                sqlite::execute(&mut c, sql, params, s).await
+                let mut c = self.idle.sqlite.lease(p).await.map_err(|e| self.err(e))?;
+                let r = sqlite::execute(&mut c, sql, params, s).await;
+                c.finish(&r);
+                r
             }
             DbPool::Postgres(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                postgres::execute(&mut c, &self.pg_types, sql, params, s).await
+                let mut c = self.idle.postgres.lease(p).await.map_err(|e| self.err(e))?;
+                let r = postgres::execute(&mut c, &self.pg_types, sql, params, s).await;
+                c.finish(&r);
+                r
             }
             DbPool::MySql(p) => {
-                let mut c = p.acquire().await.map_err(|e| self.err(e))?;
-                mysql::execute(&mut c, sql, params, s).await
+                let mut c = self.idle.mysql.lease(p).await.map_err(|e| self.err(e))?;
+                let r = mysql::execute(&mut c, sql, params, s).await;
+                c.finish(&r);
+                r
             }
         }
     }
 
-    /// Takes a connection and begins a transaction on it.
+    /// Takes a connection and begins a transaction on it. The connection comes from the idle
+    /// leases when there is one (then sqlx's pool gets it back after the transaction).
     pub(crate) async fn begin(&self) -> Result<DriverTx, DbError> {
         Ok(match &self.pool {
-            DbPool::Sqlite(p) => DriverTx::Sqlite(p.begin().await.map_err(|e| self.err(e))?),
-            DbPool::Postgres(p) => DriverTx::Postgres(p.begin().await.map_err(|e| self.err(e))?),
-            DbPool::MySql(p) => DriverTx::MySql(p.begin().await.map_err(|e| self.err(e))?),
+            DbPool::Sqlite(p) => DriverTx::Sqlite(self.begin_on(&self.idle.sqlite, p).await?),
+            DbPool::Postgres(p) => DriverTx::Postgres(self.begin_on(&self.idle.postgres, p).await?),
+            DbPool::MySql(p) => DriverTx::MySql(self.begin_on(&self.idle.mysql, p).await?),
         })
+    }
+
+    async fn begin_on<DB: sqlx::Database>(
+        &self,
+        idle: &IdleLeases<DB>,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::Transaction<'static, DB>, DbError> {
+        let conn = idle.lease(pool).await.map_err(|e| self.err(e))?;
+        // `Pool::begin` does exactly this with a connection it acquired itself (the function
+        // is public but hidden from sqlx's docs).
+        sqlx::Transaction::begin(conn.into_pooled(), None)
+            .await
+            .map_err(|e| self.err(e))
     }
 
     /// Closes the pool: waits for connections in use to come back and closes them all.
     pub(crate) async fn close(&self) {
+        self.idle.sqlite.close();
+        self.idle.postgres.close();
+        self.idle.mysql.close();
         match &self.pool {
             DbPool::Sqlite(p) => p.close().await,
             DbPool::Postgres(p) => p.close().await,
@@ -173,9 +215,6 @@ impl Shared {
         }
     }
 }
-
-/// How long a pooled connection may sit idle before it is pinged when taken out of the pool.
-const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Pings a connection that has been idle for a while (the server may have closed it) instead
 /// of every connection on every acquire (sqlx's default), which would double the round trips

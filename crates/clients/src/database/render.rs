@@ -1,11 +1,13 @@
-//! Rows rendered for JavaScript the way node-postgres returns them, as JSON text that the
-//! engine's own `JSON.parse` turns into objects (much cheaper than building each cell through
-//! N-API), plus a few patches for what JSON cannot carry: bytes (`Buffer`s) and non-finite
-//! floats.
+//! Rows rendered for JavaScript the way node-postgres returns them: every cell as one flat JSON
+//! array that the engine's own `JSON.parse` reads (much cheaper than building each cell through
+//! N-API, and about three times cheaper to parse than an array of objects, whose keys are parsed
+//! again on every row), the column names, and a few patches for what JSON cannot carry: bytes
+//! (`Buffer`s) and non-finite floats. The binding turns the cells into one object per row with
+//! a constructor made once per list of column names.
 //!
 //! int8, BIGINT and numeric/DECIMAL are strings; other integers and floats numbers; timestamps
 //! ISO 8601 strings; dates `YYYY-MM-DD`; JSON documents parsed. When two columns share a name
-//! the last one wins, as in pg.
+//! the last one's value wins, at the first one's position, as in pg.
 
 use std::io::Write as _;
 
@@ -20,24 +22,29 @@ pub enum PatchValue {
     Number(f64),
 }
 
-/// Where a patch goes: row, column name, then indices into nested arrays.
+/// Where a patch goes: a cell of the flat array, then indices into nested arrays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Patch {
-    /// The row.
-    pub row: u32,
-    /// The column's name.
-    pub column: String,
+    /// The cell's index in [`JsRows::cells`] (`row * columns + column`).
+    pub cell: u32,
     /// Indices into nested arrays (empty for the cell itself).
     pub path: Vec<u32>,
     /// The value.
     pub value: PatchValue,
 }
 
-/// Rows as JSON text (an array of objects) plus patches.
+/// Rows as flat JSON cells plus column names and patches.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JsRows {
-    /// `[{"col": value, ...}, ...]`.
-    pub json: String,
+    /// The column names as a JSON array of strings (`["id","symbol"]`), in result order,
+    /// duplicates included.
+    pub columns: String,
+    /// How many columns there are.
+    pub column_count: u32,
+    /// How many rows there are.
+    pub row_count: u32,
+    /// Every cell, row after row, as one JSON array (`[1,"a",2,"b"]`).
+    pub cells: String,
     /// Cells to set after parsing, in order.
     pub patches: Vec<Patch>,
 }
@@ -47,20 +54,18 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-struct Cursor<'a> {
+struct Cursor {
     out: Vec<u8>,
     patches: Vec<Patch>,
-    row: u32,
-    column: &'a str,
+    cell: u32,
     path: Vec<u32>,
 }
 
-impl Cursor<'_> {
+impl Cursor {
     fn patch(&mut self, value: PatchValue) {
         self.out.extend_from_slice(b"null");
         self.patches.push(Patch {
-            row: self.row,
-            column: self.column.to_string(),
+            cell: self.cell,
             path: self.path.clone(),
             value,
         });
@@ -111,44 +116,38 @@ impl Cursor<'_> {
 impl Rows {
     /// Renders the rows for JavaScript (see the module docs).
     pub fn to_js(&self) -> JsRows {
-        // Only the last of several columns with one name is kept.
-        let keep: Vec<bool> = (0..self.columns.len())
-            .map(|i| !self.columns[i + 1..].contains(&self.columns[i]))
-            .collect();
+        let mut columns = Vec::with_capacity(2 + self.columns.len() * 12);
+        columns.push(b'[');
+        for (i, name) in self.columns.iter().enumerate() {
+            if i > 0 {
+                columns.push(b',');
+            }
+            write_str(&mut columns, name);
+        }
+        columns.push(b']');
         let mut c = Cursor {
-            out: Vec::with_capacity(64 + self.rows.len() * self.columns.len() * 16),
+            out: Vec::with_capacity(64 + self.rows.len() * self.columns.len() * 12),
             patches: Vec::new(),
-            row: 0,
-            column: "",
+            cell: 0,
             path: Vec::new(),
         };
         c.out.push(b'[');
-        for (r, row) in self.rows.iter().enumerate() {
-            if r > 0 {
-                c.out.push(b',');
-            }
-            c.out.push(b'{');
-            c.row = r as u32;
-            let mut first = true;
-            for ((name, value), keep) in self.columns.iter().zip(row).zip(&keep) {
-                if !keep {
-                    continue;
-                }
-                if !first {
+        for row in self.rows.iter() {
+            for value in row {
+                if c.cell > 0 {
                     c.out.push(b',');
                 }
-                first = false;
-                write_str(&mut c.out, name);
-                c.out.push(b':');
-                c.column = name;
                 c.value(value);
+                c.cell += 1;
             }
-            c.out.push(b'}');
         }
         c.out.push(b']');
         JsRows {
             // Only valid UTF-8 was written (serde_json escapes, ASCII punctuation).
-            json: String::from_utf8(c.out).unwrap_or_default(),
+            columns: String::from_utf8(columns).unwrap_or_default(),
+            column_count: self.columns.len() as u32,
+            row_count: self.rows.len() as u32,
+            cells: String::from_utf8(c.out).unwrap_or_default(),
             patches: c.patches,
         }
     }
@@ -171,12 +170,15 @@ mod tests {
             ]],
         };
         let js = rows.to_js();
+        assert_eq!(js.columns, r#"["a","b","a","c","d"]"#);
+        assert_eq!((js.column_count, js.row_count), (5, 1));
         assert_eq!(
-            js.json,
-            r#"[{"b":"9007199254740993","a":"x\"y","c":null,"d":[null,"1.50"]}]"#
+            js.cells,
+            r#"[1,"9007199254740993","x\"y",null,[null,"1.50"]]"#
         );
         assert_eq!(js.patches.len(), 2);
-        assert_eq!(js.patches[0].column, "c");
+        assert_eq!(js.patches[0].cell, 3);
+        assert_eq!(js.patches[1].cell, 4);
         assert_eq!(js.patches[1].path, vec![0]);
     }
 }
