@@ -294,3 +294,66 @@ pgTest('a wrong user or password is a connection failure whose message does not 
   t.false(err.message.includes('Wr0ngPassw0rd'), err.message)
   t.is(db.state, 'OPEN')
 })
+
+pgTest('columns sharing a name keep the first position and the last value; a __proto__ column is a plain own property', async (t) => {
+  const db = make()
+  const [row] = await db.query(`SELECT 1 AS a, 2 AS b, 3 AS a, $1::bytea AS c, 'NaN'::float8 AS "__proto__"`, [Buffer.from('hi')])
+  t.deepEqual(Object.keys(row), ['a', 'b', 'c', '__proto__'])
+  t.is(row.a, 3)
+  t.is(Object.getPrototypeOf(row), Object.prototype)
+  t.true(Object.hasOwn(row, '__proto__'))
+  t.true(Number.isNaN(Object.getOwnPropertyDescriptor(row, '__proto__').value))
+  t.deepEqual(row.c, Buffer.from('hi'))
+  // Another column list gets its own row shape; the same list again reuses it.
+  t.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }])
+  t.deepEqual((await db.query(`SELECT 4 AS a, 5 AS b, 6 AS a, $1::bytea AS c, 1::float8 AS "__proto__"`, [Buffer.from('')]))[0].a, 6)
+})
+
+pgTest('connections kept between queries serve transactions and queries mixed, with every connection busy', async (t) => {
+  const db = make({ maxConnections: 2, acquireTimeout: 3000 })
+  const name = await table(db, 'id int PRIMARY KEY')
+  // Both connections are used, then kept idle by the breaker.
+  await Promise.all([db.query('SELECT 1 AS one FROM pg_sleep(0.05)'), db.query('SELECT 1 AS one FROM pg_sleep(0.05)')])
+  const work = []
+  for (let i = 0; i < 12; i++) {
+    work.push(
+      i % 3 === 0
+        ? db.transaction(async (tx) => {
+            await tx.execute(`INSERT INTO ${name} VALUES ($1)`, [i])
+            return (await tx.query(`SELECT count(*)::int AS n FROM ${name} WHERE id = $1`, [i]))[0].n
+          })
+        : db.query('SELECT $1::int AS i FROM pg_sleep(0.01)', [i]).then((rows) => rows[0].i),
+    )
+  }
+  const results = await Promise.all(work)
+  t.deepEqual(results, [1, 1, 2, 1, 4, 5, 1, 7, 8, 1, 10, 11])
+  t.deepEqual(await db.query(`SELECT id FROM ${name} ORDER BY id`), [{ id: 0 }, { id: 3 }, { id: 6 }, { id: 9 }])
+  t.is(db.getMetrics().failedCalls, 0)
+})
+
+pgTest('a kept connection the server closed is replaced without a failed call', async (t) => {
+  const db = make({ maxConnections: 1 })
+  const [{ pid }] = await db.query('SELECT pg_backend_pid() AS pid')
+  const admin = make()
+  t.deepEqual(await admin.query('SELECT pg_terminate_backend($1) AS killed', [pid]), [{ killed: true }])
+  // Idle for more than a second: the kept connection is pinged before use, found dead, replaced.
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const [{ pid: next }] = await db.query('SELECT pg_backend_pid() AS pid')
+  t.not(next, pid)
+  t.is(db.getMetrics().failedCalls, 0)
+  t.is(db.state, 'CLOSED')
+})
+
+pgTest('sslmode in the URL chooses the transport; without it TLS is used when the server offers it', async (t) => {
+  const base = url.replace(/[?&]sslmode=[^&]*/, '')
+  const sep = base.includes('?') ? '&' : '?'
+  const tls = async (suffix) => {
+    const db = make({ url: base + suffix })
+    const rows = await db.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
+    return rows[0]?.ssl
+  }
+  t.is(await tls(`${sep}sslmode=disable`), false)
+  const offered = (await make({ url: base }).query("SELECT current_setting('ssl') AS ssl"))[0].ssl === 'on'
+  t.is(await tls(''), offered)
+  if (offered) t.is(await tls(`${sep}sslmode=require`), true)
+})

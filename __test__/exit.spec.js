@@ -40,3 +40,21 @@ test('a process exits while an open breaker is waiting out its reset timeout', (
   t.is(r.status, 0, r.stderr)
   t.is(r.stdout.trim(), 'OPEN')
 })
+
+test('a pending domain call keeps the process alive until it settles; afterwards nothing does', (t) => {
+  const r = runScript(`
+    const { DatabaseCircuitBreaker } = require(${entry})
+    const db = new DatabaseCircuitBreaker('exit-db')
+    let settledAt
+    db.query("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000) SELECT count(*) AS n FROM g")
+      .then((rows) => { settledAt = Date.now(); console.log(rows[0].n) })
+    // Rejected without leaving the JS thread (a bad argument): settles all the same.
+    db.query('SELECT \\0').catch((e) => console.log(e.code))
+    process.on('exit', () => console.log(Date.now() - settledAt))
+  `)
+  t.is(r.status, 0, r.stderr)
+  const [code, n, lingerMs] = r.stdout.trim().split('\n')
+  t.is(code, 'ERR_INVALID_ARG_VALUE')
+  t.is(n, '200000')
+  t.true(Number(lingerMs) >= 0 && Number(lingerMs) < 500, `exited ${lingerMs} ms after the query settled`)
+})

@@ -128,25 +128,28 @@ async function benchSqlite() {
 
 const NOTES = `## Where the time goes
 
-- Ours is a promise settled from Rust: the call hands the query to the addon's Tokio runtime
-  (one thread wake-up), sqlx talks to the server there, and the result comes back to the JS
-  thread through a threadsafe function (a second wake-up); pg does everything on the JS thread.
-  Measured on this machine, a call that does no I/O at all (an argument error, rejected through
-  the same path) costs 30 µs on a quiet machine and 60-80 µs while other processes compete for
-  the 2 cores: that fixed cost is most of the gap of
-  the one-at-a-time rows, and it disappears when queries overlap (the in-flight rows), where
-  sqlx's cached prepared statements (one round trip, binary rows) win over pg's unnamed ones.
-- In Rust alone (no JS), \`query_rows\` of the same 100 rows takes ~270 µs and rendering them to
-  JSON 14 µs; \`JSON.parse\` of the rendered rows (7 KB) is ~35 µs.
-- sqlx pings a pooled connection on every acquire by default (one more round trip per query):
-  this client pings only connections idle for 1 s or more.
-- The spread between runs is large on a 2-core machine shared with other work: during
-  development the one-at-a-time PostgreSQL ratio measured between 0.72x and 0.91x, the 8-in-flight
-  one between 0.85x and 1.12x.
+- Both clients connect without TLS (\`sslmode=disable\` is added to the URL when it names no
+  sslmode): pg uses no TLS unless asked to, while ours (sqlx, like libpq) uses TLS whenever the
+  server offers it, and the server here does.
+- pg does everything on the JS thread: it writes the query, parses the text rows in JavaScript
+  and builds the row objects. Ours sends the query from the JS thread too (the call's first
+  poll runs there), a Tokio thread reads and decodes the binary rows and renders them as one flat
+  JSON array, and the JS thread parses it (\`JSON.parse\`) and builds the rows with a constructor
+  made once per column list. That is one thread hand-off more than pg per query (the runtime
+  thread that saw the reply wakes the JS thread) and less work on the JS thread; sqlx's cached
+  prepared statements need one round trip with binary rows.
+- A connection whose query succeeded is kept for the next query: sqlx would ping every connection
+  handed back to its pool (one more server round trip per query). Connections idle for 1 s or
+  more are pinged before use.
+- In Rust alone (no JS), 100 rows take ~200 µs with \`query_rows\`, ~175 µs with a bare sqlx pool,
+  plus ~11 µs to render them for JS
+  (\`cargo run --release -p neural-trader-clients --example pg_query_timing\`).
+- The spread between runs is large on a 2-core machine shared with other work: compare the ratios
+  of one run (the repetitions are interleaved), not absolute times across runs.
 - better-sqlite3 runs the query synchronously on the JS thread with no hand-off at all; sqlx's
-  SQLite driver runs each connection on a worker thread and sends rows over a channel, so an
-  in-memory SQLite query pays two thread hand-offs plus per-row messages. better-sqlite3 is the
-  faster choice when the database is local and blocking the event loop is acceptable.
+  SQLite driver runs each connection on a worker thread and sends every row over a channel, so an
+  in-memory SQLite query pays thread hand-offs per row. better-sqlite3 is the faster choice when
+  the database is local and blocking the event loop is acceptable.
 `
 
 const fmt = (us) => `${us.toFixed(1)} µs`

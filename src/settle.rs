@@ -318,6 +318,18 @@ impl<F: Future<Output = ()> + Send + 'static> Wake for FirstPollTask<F> {
     }
 }
 
+impl<F> Drop for FirstPollTask<F> {
+    fn drop(&mut self) {
+        // A task that never woke is dropped with its last waker, on whatever thread held it:
+        // drop it inside the runtime's context, which its resources (a pooled connection that
+        // goes back to its pool, say) may need.
+        if let Stage::Parked(future) = std::mem::replace(self.stage.get_mut(), Stage::Handed) {
+            let _context = self.runtime.enter();
+            drop(future);
+        }
+    }
+}
+
 /// Polls `task` once on this (JS) thread inside the runtime's context, then leaves it to the
 /// runtime. An operation that completes without waiting (an open circuit, a bad argument) never
 /// leaves the JS thread; one that waits on a socket sends its request from here and continues

@@ -145,6 +145,21 @@ impl<DB: Database> IdleLeases<DB> {
     }
 }
 
+impl<DB: Database> Drop for IdleLeases<DB> {
+    fn drop(&mut self) {
+        let conns = std::mem::take(&mut self.stack.get_mut().conns);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(conns);
+            return;
+        }
+        // Outside a runtime (a JS object finalized at exit, say) sqlx could not spawn the task
+        // that takes a connection back: close each one directly instead.
+        for (conn, _) in conns {
+            drop(conn.detach());
+        }
+    }
+}
+
 /// A connection taken for one operation. Dropped, it goes back to sqlx's pool (which tests it);
 /// [`Lease::finish`] keeps it among the idle leases when the operation ended cleanly.
 pub(crate) struct Lease<'a, DB: Database> {
