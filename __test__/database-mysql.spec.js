@@ -127,3 +127,23 @@ myTest('an exhausted pool trips the breaker', async (t) => {
   t.is(seen.reason.code, 'ERR_DB_POOL_TIMEOUT')
   t.is(db.state, 'OPEN')
 })
+
+myTest('connections kept between queries serve transactions and queries mixed, with every connection busy', async (t) => {
+  const db = make({ maxConnections: 2, acquireTimeout: 3000 })
+  const name = await table(db, 'id int PRIMARY KEY')
+  await Promise.all([db.query('SELECT SLEEP(0.05) AS s'), db.query('SELECT SLEEP(0.05) AS s')])
+  const work = []
+  for (let i = 0; i < 12; i++) {
+    work.push(
+      i % 3 === 0
+        ? db.transaction(async (tx) => {
+            await tx.execute(`INSERT INTO ${name} VALUES (?)`, [i])
+            return (await tx.query(`SELECT count(*) AS n FROM ${name} WHERE id = ?`, [i]))[0].n
+          })
+        : db.query('SELECT ? AS i, SLEEP(0.01) AS s', [i]).then((rows) => Number(rows[0].i)),
+    )
+  }
+  t.deepEqual((await Promise.all(work)).map(Number), [1, 1, 2, 1, 4, 5, 1, 7, 8, 1, 10, 11])
+  t.deepEqual(await db.query(`SELECT id FROM ${name} ORDER BY id`), [{ id: 0 }, { id: 3 }, { id: 6 }, { id: 9 }])
+  t.is(db.getMetrics().failedCalls, 0)
+})

@@ -288,3 +288,22 @@ test('terminating a worker with a query and a transaction in flight leaves the p
   const db = new DatabaseCircuitBreaker(uniqueName('after-workers'))
   t.deepEqual(await db.query('SELECT 1 AS ok'), [{ ok: 1 }])
 })
+
+test('the one in-memory connection, kept between queries, serves transactions and queries mixed', async (t) => {
+  const db = await tradesDb({ acquireTimeout: 3000 })
+  const work = []
+  for (let i = 0; i < 12; i++) {
+    work.push(
+      i % 3 === 0
+        ? db.transaction(async (tx) => {
+            await tx.execute('INSERT INTO trades (symbol, qty) VALUES ($1, $2)', [`S${i}`, i])
+            return (await tx.query('SELECT qty FROM trades WHERE symbol = $1', [`S${i}`]))[0].qty
+          })
+        : db.query('SELECT $1 AS i', [i]).then((rows) => rows[0].i),
+    )
+  }
+  t.deepEqual(await Promise.all(work), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+  t.is((await db.query('SELECT count(*) AS n FROM trades'))[0].n, 4)
+  t.is(db.getMetrics().failedCalls, 0)
+  await db.close()
+})

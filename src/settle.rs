@@ -3,10 +3,19 @@
 //! napi-rs's `Env::spawn_future_with_callback` pays, for every call, a threadsafe function of
 //! its own (a libuv async handle opened and closed again), an `Error` with a captured stack
 //! trace kept in case the promise rejects, a reference, an environment cleanup hook, and two
-//! spawned tasks. That fixed cost was most of a one-row query's time. Here each JS environment
-//! (the main thread, each worker) has one threadsafe function, made on first use; a call makes a
-//! plain promise, spawns one task, and its settlement travels back as one queue item. When
-//! several calls finish together, the JS thread settles them in one wake-up.
+//! spawned tasks, and its task starts on a runtime thread that the JS thread has to wake. Here:
+//!
+//! - each JS environment (the main thread, each worker) has one threadsafe function, made on
+//!   first use; a call makes a plain promise and its settlement travels back as one queue item
+//!   (when several calls finish together, the JS thread settles them in one wake-up);
+//! - the call's first poll runs on the JS thread, inside the runtime's context ([`start`]): a
+//!   call that needs no I/O (an open circuit, a bad argument) settles before the method returns,
+//!   and one that does writes its request from the JS thread and continues on the runtime thread
+//!   that sees the reply;
+//! - a heartbeat timer keeps arming a call's deadline from waking a runtime thread.
+//!
+//! Measured here: a query rejected for a bad argument went from 113 µs to 8 µs per call, and the
+//! context switches of a 100-row PostgreSQL query from ~4 to ~2 (`perf stat`).
 //!
 //! The threadsafe function keeps the event loop alive only while a promise is pending, as a
 //! pending napi-rs future does. When the environment is torn down (a worker terminated) Node
