@@ -107,7 +107,7 @@ impl DatabaseCircuitBreaker {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let inner = Arc::clone(&self.inner);
         spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_rows(&sql, &params).await
+            inner.query_js(&sql, &params).await
         })
     }
 

@@ -16,7 +16,7 @@ use napi::bindgen_prelude::{
 use napi::{sys, Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{
-    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, Patch, PatchValue, Rows, Value,
+    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, Patch, PatchValue, Value,
 };
 
 use crate::database_params::{read_params, read_sql};
@@ -267,14 +267,14 @@ pub(crate) fn spawn_query<'env, F, Fut>(
 ) -> Result<PromiseRaw<'env, Unknown<'env>>>
 where
     F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<Rows, DbError>> + Send + 'static,
+    Fut: Future<Output = std::result::Result<JsRows, DbError>> + Send + 'static,
 {
     let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
     spawn(
         env,
         async move {
             let (sql, params) = args.map_err(Failure::Arg)?;
-            Ok::<_, Failure>(rows(sql, params).await?.to_js())
+            Ok::<_, Failure>(rows(sql, params).await?)
         },
         rows_to_js,
     )

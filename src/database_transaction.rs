@@ -41,7 +41,7 @@ impl DatabaseTransaction {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let inner = self.inner.clone();
         spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_rows(&sql, &params).await
+            inner.query_js(&sql, &params).await
         })
     }
 

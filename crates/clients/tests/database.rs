@@ -407,3 +407,30 @@ async fn a_held_transaction_reports_once_and_rolls_back_when_dropped() {
     let rows = db.query_rows("SELECT n FROM t", &[]).await.unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Int(2)]]);
 }
+
+#[tokio::test]
+async fn postgres_rows_rendered_for_js_directly_match_the_value_model_rendered() {
+    let Some(url) = env_url("DATABASE_URL") else {
+        return;
+    };
+    let db = server(&url, CircuitBreakerConfig::default());
+    // Every type with a direct path (bool, int2/4/8, float4/8 finite and not, text-likes, an
+    // enum-free varchar/bpchar/name), nulls, and types that go through the value model.
+    let sql = r#"SELECT g AS id, (g % 2 = 0) AS even, g::int2 AS i2, (g * 1000)::int4 AS i4,
+        (g::int8 * 9007199254740993) AS i8, g * 0.5::float4 AS f4,
+        CASE WHEN g = 1 THEN 'NaN'::float8 WHEN g = 2 THEN '-Infinity' ELSE g / 3.0 END AS f8,
+        'é "quoted" \ ' || g AS t, ('v' || g)::varchar AS v, 'c'::char(3) AS c, 'n'::name AS n,
+        CASE WHEN g = 3 THEN NULL ELSE g END AS maybe, 1.50::numeric AS num,
+        '\x0102'::bytea AS b, ARRAY[g, NULL] AS arr, '{"k":[1,2]}'::jsonb AS j,
+        '2024-01-02 03:04:05+00'::timestamptz AS at, 1 AS id
+        FROM generate_series(1, 5) g"#;
+    let direct = db.query_js(sql, &[]).await.unwrap();
+    let via_values = db.query_rows(sql, &[]).await.unwrap().to_js();
+    // (Compared as text: a NaN patch is not equal to itself.)
+    assert_eq!(format!("{direct:?}"), format!("{via_values:?}"));
+    assert_eq!(direct.row_count, 5);
+    assert!(direct.cells.contains(r#""9007199254740993""#));
+    assert!(!direct.patches.is_empty());
+    let empty = db.query_js("SELECT 1 AS x WHERE false", &[]).await.unwrap();
+    assert_eq!((empty.row_count, empty.cells.as_str()), (0, "[]"));
+}

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::error::{DbError, DbErrorKind};
 use super::options::DatabaseOptions;
 use super::pool::Shared;
+use super::render::JsRows;
 use super::transaction::{outcome_of, BreakerTransaction, Transaction};
 use super::value::{ExecuteResult, Rows, Value};
 
@@ -161,6 +162,12 @@ impl DatabaseCircuitBreaker {
 
     /// Runs `sql` with `params` and returns the rows in the value model.
     pub async fn query_rows(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        self.call(self.shared.fetch(sql, params)).await
+    }
+
+    /// Runs `sql` with `params` and returns the rows rendered for JavaScript (what the Node.js
+    /// binding resolves `query` with; see [`JsRows`]).
+    pub async fn query_js(&self, sql: &str, params: &[Value]) -> Result<JsRows, DbError> {
         self.call(self.shared.fetch(sql, params)).await
     }
 

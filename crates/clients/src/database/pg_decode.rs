@@ -14,6 +14,7 @@ use sqlx::{Column, Row, TypeInfo, ValueRef};
 use uuid::Uuid;
 
 use super::error::{DbError, DbErrorKind};
+use super::render::{CellWriter, JsRows};
 use super::value::{Rows, Value};
 
 /// Type OIDs of the built-in types this client maps.
@@ -345,6 +346,37 @@ impl ColumnDecoder {
         )
     }
 
+    /// Writes the cell `value` to `cells`: the common scalars directly, the rest through
+    /// [`ColumnDecoder::decode`].
+    fn render(&self, value: PgValueRef<'_>, cells: &mut CellWriter) -> Result<(), DbError> {
+        use oid::*;
+        if value.is_null() {
+            cells.null();
+            return Ok(());
+        }
+        let (Some(shape), PgValueFormat::Binary) = (&self.shape, value.format()) else {
+            cells.cell(&self.decode(value)?);
+            return Ok(());
+        };
+        let bytes = value.as_bytes().map_err(|e| self.failed(e))?;
+        let bad = |e: String| self.failed(e);
+        match shape {
+            Shape::Scalar(BOOL) => cells.bool(exact::<1>(bytes).map_err(bad)?[0] != 0),
+            Shape::Scalar(INT2) => cells.int(i16::from_be_bytes(exact(bytes).map_err(bad)?).into()),
+            Shape::Scalar(INT4) => cells.int(i32::from_be_bytes(exact(bytes).map_err(bad)?).into()),
+            Shape::Scalar(INT8) => cells.bigint(i64::from_be_bytes(exact(bytes).map_err(bad)?)),
+            Shape::Scalar(FLOAT4) => {
+                cells.float(f32::from_be_bytes(exact(bytes).map_err(bad)?).into())
+            }
+            Shape::Scalar(FLOAT8) => cells.float(f64::from_be_bytes(exact(bytes).map_err(bad)?)),
+            Shape::Text | Shape::Scalar(TEXT | VARCHAR | BPCHAR | NAME | UNKNOWN | XML) => {
+                cells.text(std::str::from_utf8(bytes).map_err(|e| self.failed(e))?)
+            }
+            _ => cells.cell(&decode_shape(shape, bytes).map_err(|e| self.failed(e))?),
+        }
+        Ok(())
+    }
+
     fn decode(&self, value: PgValueRef<'_>) -> Result<Value, DbError> {
         if value.is_null() {
             return Ok(Value::Null);
@@ -368,6 +400,23 @@ impl ColumnDecoder {
         let bytes = value.as_bytes().map_err(|e| self.failed(e))?;
         decode_shape(shape, bytes).map_err(|e| self.failed(e))
     }
+}
+
+/// Renders every row for JavaScript (as `decode_rows(rows)?.to_js()` would, without building a
+/// [`Value`] for the common scalar types).
+pub(crate) fn render_rows(rows: &[PgRow]) -> Result<JsRows, DbError> {
+    let Some(first) = rows.first() else {
+        return Ok(Rows::default().to_js());
+    };
+    let decoders: Vec<ColumnDecoder> = first.columns().iter().map(ColumnDecoder::new).collect();
+    let mut cells = CellWriter::with_capacity(rows.len() * decoders.len());
+    for row in rows {
+        for (i, decoder) in decoders.iter().enumerate() {
+            let raw = row.try_get_raw(i).map_err(|e| DbError::from_sqlx(e, &[]))?;
+            decoder.render(raw, &mut cells)?;
+        }
+    }
+    Ok(cells.finish(decoders.iter().map(|d| d.name.as_str()), rows.len()))
 }
 
 /// Decodes every row.

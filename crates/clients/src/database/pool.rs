@@ -2,7 +2,7 @@
 //! jsonb or uuid), and the one place that dispatches an operation to its driver.
 
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{MySql, Postgres, Sqlite};
 
@@ -10,8 +10,38 @@ use super::error::DbError;
 use super::lease::{IdleLeases, PING_AFTER_IDLE};
 use super::options::{parse_url, secrets_of, DatabaseOptions, Target, MAX_CONNECTIONS};
 use super::postgres::ParamTypes;
+use super::render::JsRows;
 use super::value::{ExecuteResult, Rows, Value};
-use super::{mysql, postgres, sqlite};
+use super::{mysql, pg_decode, postgres, sqlite};
+
+/// What a query's rows are returned as: the value model ([`Rows`]) or rendered for JavaScript
+/// ([`JsRows`], which PostgreSQL rows are rendered as directly, without building values).
+pub(crate) trait RowFormat: Sized {
+    /// From rows of the value model (SQLite, MySQL).
+    fn from_rows(rows: Rows) -> Self;
+    /// From PostgreSQL's rows.
+    fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError>;
+}
+
+impl RowFormat for Rows {
+    fn from_rows(rows: Rows) -> Self {
+        rows
+    }
+
+    fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError> {
+        pg_decode::decode_rows(rows)
+    }
+}
+
+impl RowFormat for JsRows {
+    fn from_rows(rows: Rows) -> Self {
+        rows.to_js()
+    }
+
+    fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError> {
+        pg_decode::render_rows(&rows)
+    }
+}
 
 /// A pool of one driver.
 #[derive(Debug)]
@@ -109,26 +139,30 @@ impl Shared {
     }
 
     /// Runs `sql` on a pooled connection and returns its rows.
-    pub(crate) async fn fetch(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+    pub(crate) async fn fetch<O: RowFormat>(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<O, DbError> {
         let s = &self.secrets;
         match &self.pool {
             DbPool::Sqlite(p) => {
                 let mut c = self.idle.sqlite.lease(p).await.map_err(|e| self.err(e))?;
                 let r = sqlite::fetch(&mut c, sql, params, s).await;
                 c.finish(&r);
-                r
+                r.map(O::from_rows)
             }
             DbPool::Postgres(p) => {
                 let mut c = self.idle.postgres.lease(p).await.map_err(|e| self.err(e))?;
                 let r = postgres::fetch(&mut c, &self.pg_types, sql, params, s).await;
                 c.finish(&r);
-                r
+                O::from_pg(r?)
             }
             DbPool::MySql(p) => {
                 let mut c = self.idle.mysql.lease(p).await.map_err(|e| self.err(e))?;
                 let r = mysql::fetch(&mut c, sql, params, s).await;
                 c.finish(&r);
-                r
+                r.map(O::from_rows)
             }
         }
     }
@@ -259,17 +293,19 @@ impl DriverTx {
     }
 
     /// Runs `sql` in the transaction and returns its rows.
-    pub(crate) async fn fetch(
+    pub(crate) async fn fetch<O: RowFormat>(
         &mut self,
         shared: &Shared,
         sql: &str,
         params: &[Value],
-    ) -> Result<Rows, DbError> {
+    ) -> Result<O, DbError> {
         let s = &shared.secrets;
         match self {
-            DriverTx::Sqlite(tx) => sqlite::fetch(tx, sql, params, s).await,
-            DriverTx::Postgres(tx) => postgres::fetch(tx, &shared.pg_types, sql, params, s).await,
-            DriverTx::MySql(tx) => mysql::fetch(tx, sql, params, s).await,
+            DriverTx::Sqlite(tx) => sqlite::fetch(tx, sql, params, s).await.map(O::from_rows),
+            DriverTx::Postgres(tx) => {
+                O::from_pg(postgres::fetch(tx, &shared.pg_types, sql, params, s).await?)
+            }
+            DriverTx::MySql(tx) => mysql::fetch(tx, sql, params, s).await.map(O::from_rows),
         }
     }
 

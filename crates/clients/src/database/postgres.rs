@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnection, PgTypeInfo, PgTypeKind};
+use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnection, PgRow, PgTypeInfo, PgTypeKind};
 use sqlx::types::Json;
 use sqlx::{Arguments, Either, Encode, Executor, Postgres, Type, TypeInfo};
 use uuid::Uuid;
@@ -24,8 +24,8 @@ use super::error::{DbError, DbErrorKind};
 use super::parse::{parse_bool, parse_date, parse_naive_datetime, parse_time, parse_timestamp};
 use super::pg_array::to_array;
 use super::pg_convert::{bad, base_of, mismatch, to_decimal, to_i64, to_json, to_text};
-use super::pg_decode::{decode_rows, oid};
-use super::value::{ExecuteResult, Rows, Value};
+use super::pg_decode::oid;
+use super::value::{ExecuteResult, Value};
 
 /// Statements whose parameter types are cached at most (the cache is cleared when full).
 const CACHE_CAPACITY: usize = 1024;
@@ -270,20 +270,20 @@ fn forget_on_db_error<T>(
     r
 }
 
-/// Runs `sql` and returns its rows.
+/// Runs `sql` and returns its rows as the driver read them (decoded or rendered by the caller).
 pub(crate) async fn fetch(
     conn: &mut PgConnection,
     cache: &ParamTypes,
     sql: &str,
     params: &[Value],
     secrets: &[String],
-) -> Result<Rows, DbError> {
+) -> Result<Vec<PgRow>, DbError> {
     let args = bind(conn, cache, sql, params, secrets).await?;
     let rows = sqlx::query_with(sql, args)
         .fetch_all(conn)
         .await
         .map_err(|e| DbError::from_sqlx(e, secrets));
-    decode_rows(forget_on_db_error(rows, cache, sql)?)
+    forget_on_db_error(rows, cache, sql)
 }
 
 /// Runs `sql` for its effect (no last insert id: use `RETURNING`).

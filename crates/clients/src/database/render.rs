@@ -54,18 +54,110 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-struct Cursor {
+/// Writes cells one after another into the flat JSON array of a [`JsRows`] (used by
+/// [`Rows::to_js`], and by the PostgreSQL decoder to render rows without building [`Value`]s).
+pub(crate) struct CellWriter {
     out: Vec<u8>,
     patches: Vec<Patch>,
     cell: u32,
     path: Vec<u32>,
 }
 
-impl Cursor {
+impl CellWriter {
+    /// A writer for about `cells` cells.
+    pub(crate) fn with_capacity(cells: usize) -> Self {
+        let mut out = Vec::with_capacity(64 + cells * 12);
+        out.push(b'[');
+        Self {
+            out,
+            patches: Vec::new(),
+            cell: 0,
+            path: Vec::new(),
+        }
+    }
+
+    /// Starts the next cell.
+    fn next(&mut self) {
+        if self.cell > 0 {
+            self.out.push(b',');
+        }
+        self.cell += 1;
+    }
+
+    /// The next cell: `v`.
+    pub(crate) fn cell(&mut self, v: &Value) {
+        self.next();
+        self.value(v);
+    }
+
+    /// The next cell: null.
+    pub(crate) fn null(&mut self) {
+        self.next();
+        self.out.extend_from_slice(b"null");
+    }
+
+    /// The next cell: a boolean.
+    pub(crate) fn bool(&mut self, b: bool) {
+        self.next();
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    /// The next cell: an integer JavaScript gets as a number.
+    pub(crate) fn int(&mut self, n: i64) {
+        self.next();
+        let _ = write!(self.out, "{n}");
+    }
+
+    /// The next cell: an integer JavaScript gets as a decimal string.
+    pub(crate) fn bigint(&mut self, n: i64) {
+        self.next();
+        let _ = write!(self.out, "\"{n}\"");
+    }
+
+    /// The next cell: a float (non-finite ones are patched in after parsing).
+    pub(crate) fn float(&mut self, f: f64) {
+        self.next();
+        self.value(&Value::Float(f));
+    }
+
+    /// The next cell: text.
+    pub(crate) fn text(&mut self, s: &str) {
+        self.next();
+        write_str(&mut self.out, s);
+    }
+
+    /// The rendered rows.
+    pub(crate) fn finish<'a>(
+        mut self,
+        columns: impl ExactSizeIterator<Item = &'a str>,
+        row_count: usize,
+    ) -> JsRows {
+        self.out.push(b']');
+        let column_count = columns.len();
+        let mut names = Vec::with_capacity(2 + column_count * 12);
+        names.push(b'[');
+        for (i, name) in columns.enumerate() {
+            if i > 0 {
+                names.push(b',');
+            }
+            write_str(&mut names, name);
+        }
+        names.push(b']');
+        JsRows {
+            // Only valid UTF-8 was written (serde_json escapes, ASCII punctuation).
+            columns: String::from_utf8(names).unwrap_or_default(),
+            column_count: column_count as u32,
+            row_count: row_count as u32,
+            cells: String::from_utf8(self.out).unwrap_or_default(),
+            patches: self.patches,
+        }
+    }
+
     fn patch(&mut self, value: PatchValue) {
         self.out.extend_from_slice(b"null");
         self.patches.push(Patch {
-            cell: self.cell,
+            cell: self.cell - 1,
             path: self.path.clone(),
             value,
         });
@@ -116,40 +208,11 @@ impl Cursor {
 impl Rows {
     /// Renders the rows for JavaScript (see the module docs).
     pub fn to_js(&self) -> JsRows {
-        let mut columns = Vec::with_capacity(2 + self.columns.len() * 12);
-        columns.push(b'[');
-        for (i, name) in self.columns.iter().enumerate() {
-            if i > 0 {
-                columns.push(b',');
-            }
-            write_str(&mut columns, name);
+        let mut cells = CellWriter::with_capacity(self.rows.len() * self.columns.len());
+        for value in self.rows.iter().flatten() {
+            cells.cell(value);
         }
-        columns.push(b']');
-        let mut c = Cursor {
-            out: Vec::with_capacity(64 + self.rows.len() * self.columns.len() * 12),
-            patches: Vec::new(),
-            cell: 0,
-            path: Vec::new(),
-        };
-        c.out.push(b'[');
-        for row in self.rows.iter() {
-            for value in row {
-                if c.cell > 0 {
-                    c.out.push(b',');
-                }
-                c.value(value);
-                c.cell += 1;
-            }
-        }
-        c.out.push(b']');
-        JsRows {
-            // Only valid UTF-8 was written (serde_json escapes, ASCII punctuation).
-            columns: String::from_utf8(columns).unwrap_or_default(),
-            column_count: self.columns.len() as u32,
-            row_count: self.rows.len() as u32,
-            cells: String::from_utf8(c.out).unwrap_or_default(),
-            patches: c.patches,
-        }
+        cells.finish(self.columns.iter().map(String::as_str), self.rows.len())
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use super::error::DbError;
+use super::render::JsRows;
 use super::transaction::BreakerTransaction;
 use super::value::{ExecuteResult, Rows, Value};
 
@@ -34,6 +35,11 @@ impl SharedTransaction {
     /// See [`BreakerTransaction::query_rows`].
     pub async fn query_rows(&self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         self.inner.lock().await.query_rows(sql, params).await
+    }
+
+    /// See [`BreakerTransaction::query_js`].
+    pub async fn query_js(&self, sql: &str, params: &[Value]) -> Result<JsRows, DbError> {
+        self.inner.lock().await.query_js(sql, params).await
     }
 
     /// See [`BreakerTransaction::execute`].

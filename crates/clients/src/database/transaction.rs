@@ -21,7 +21,8 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::error::{DbError, DbErrorKind};
-use super::pool::{DriverTx, Shared};
+use super::pool::{DriverTx, RowFormat, Shared};
+use super::render::JsRows;
 use super::value::{ExecuteResult, Rows, Value};
 
 /// An open transaction: run statements with [`Transaction::query_with`] and
@@ -63,6 +64,15 @@ impl Transaction {
 
     /// Runs `sql` with `params` and returns its rows in the value model.
     pub async fn query_rows(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
+        self.fetch(sql, params).await
+    }
+
+    /// Runs `sql` with `params` and returns its rows rendered for JavaScript.
+    pub async fn query_js(&mut self, sql: &str, params: &[Value]) -> Result<JsRows, DbError> {
+        self.fetch(sql, params).await
+    }
+
+    async fn fetch<O: RowFormat>(&mut self, sql: &str, params: &[Value]) -> Result<O, DbError> {
         let shared = Arc::clone(&self.shared);
         let driver = self.driver.as_mut().ok_or_else(Self::closed)?;
         let result = driver.fetch(&shared, sql, params).await;
@@ -236,6 +246,13 @@ impl BreakerTransaction {
     /// Runs `sql` with `params` in the transaction and returns its rows.
     pub async fn query_rows(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         self.bounded(async |tx: &mut Transaction| tx.query_rows(sql, params).await)
+            .await
+    }
+
+    /// Runs `sql` with `params` in the transaction and returns its rows rendered for
+    /// JavaScript.
+    pub async fn query_js(&mut self, sql: &str, params: &[Value]) -> Result<JsRows, DbError> {
+        self.bounded(async |tx: &mut Transaction| tx.query_js(sql, params).await)
             .await
     }
 
