@@ -141,8 +141,8 @@ const NOTES = `## Where the time goes
 - A connection whose query succeeded is kept for the next query: sqlx would ping every connection
   handed back to its pool (one more server round trip per query). Connections idle for 1 s or
   more are pinged before use.
-- In Rust alone (no JS), 100 rows take ~200 µs with \`query_rows\`, ~175 µs with a bare sqlx pool,
-  plus ~11 µs to render them for JS
+- In Rust alone (no JS), 100 rows rendered for JS (\`query_js\`) take ~184 µs, as long as with a
+  bare sqlx pool; decoding them to the value model and rendering that takes ~206 µs
   (\`cargo run --release -p neural-trader-clients --example pg_query_timing\`).
 - The spread between runs is large on a 2-core machine shared with other work: compare the ratios
   of one run (the repetitions are interleaved), not absolute times across runs.
