@@ -307,3 +307,24 @@ test('the one in-memory connection, kept between queries, serves transactions an
   t.is(db.getMetrics().failedCalls, 0)
   await db.close()
 })
+
+test('the bare generated binding (without resilience.js) builds the same rows itself', (t) => {
+  const { spawnSync } = require('node:child_process')
+  const binding = JSON.stringify(path.join(__dirname, '..', 'index.js'))
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const { DatabaseCircuitBreaker } = require(${binding})
+      const db = new DatabaseCircuitBreaker('bare')
+      db.query("SELECT 1 AS a, 2 AS b, 3 AS a, x'0102' AS c, 4 AS \\"__proto__\\"")
+        .then((rows) => {
+          const [row] = rows
+          console.log(JSON.stringify([Object.keys(row), row.a, [...row.c], Object.getPrototypeOf(row) === Object.prototype, Object.getOwnPropertyDescriptor(row, '__proto__').value]))
+        })`,
+    ],
+    { encoding: 'utf8', timeout: 20000 },
+  )
+  t.is(r.status, 0, r.stderr)
+  t.deepEqual(JSON.parse(r.stdout), [['a', 'b', 'c', '__proto__'], 3, [1, 2], true, 4])
+})
