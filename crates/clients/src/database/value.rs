@@ -161,7 +161,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// The rows of a result: column names (shared) and one `Vec<Value>` per row, in column order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
-    /// Column names, in order (a name may repeat; the last one wins in an object).
+    /// Column names, in order (a name may repeat; in an object the last one's value wins).
     pub columns: Arc<[String]>,
     /// The rows.
     pub rows: Vec<Vec<Value>>,
