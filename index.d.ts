@@ -465,6 +465,12 @@ export interface ApiCircuitBreakerOptions {
   /** The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped). */
   maxRetryAfter?: number
   /**
+   * The largest response body read, in bytes (default 67108864, 64 MiB); a larger one
+   * rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not count against the
+   * service.
+   */
+  maxResponseBytes?: number
+  /**
    * Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`;
    * loopback addresses are not exempt unless `NO_PROXY` says so).
    */

@@ -76,6 +76,19 @@ function startServer() {
       res.on('close', () => clearTimeout(timer))
       return undefined
     }
+    if (path.startsWith('/big/')) {
+      // N bytes of JSON text ('"xxx…"'), with a Content-Length, or chunked in 1 KiB pieces
+      // when ?chunked=1.
+      const n = Number(path.slice('/big/'.length))
+      const text = Buffer.from(`"${'x'.repeat(Math.max(0, n - 2))}"`)
+      if (url.searchParams.get('chunked') !== '1') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(text.length) })
+        return res.end(text)
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      for (let at = 0; at < text.length; at += 1024) res.write(text.subarray(at, at + 1024))
+      return res.end()
+    }
     if (path === '/hang') return undefined
     if (path === '/close') return req.socket.destroy()
     if (path === '/truncate') {

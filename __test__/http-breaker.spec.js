@@ -198,3 +198,20 @@ test('4xx during half-open neither closes nor reopens the circuit', async (t) =>
   await api.get(server.url('/json'))
   t.is(api.state, 'CLOSED')
 })
+
+test('a body over maxResponseBytes rejects with ERR_HTTP_BODY_TOO_LARGE and does not trip; the limit is inclusive', async (t) => {
+  const api = makeApi({ failureThreshold: 1, maxResponseBytes: 4096 })
+  t.is((await api.get(server.url('/big/4096'))).length, 4094, 'exactly the limit is read')
+  t.is((await api.get(server.url('/big/4096?chunked=1'))).length, 4094)
+  for (const path of ['/big/4097', '/big/100000', '/big/100000?chunked=1']) {
+    const e = await t.throwsAsync(api.get(server.url(path)), { instanceOf: HttpError, code: 'ERR_HTTP_BODY_TOO_LARGE' })
+    t.is(e.limit, 4096)
+    t.regex(e.message, /GET http:\/\/127\.0\.0\.1:\d+\/big\/\d+.* larger than maxResponseBytes \(4096 bytes\)/)
+  }
+  t.is(api.state, 'CLOSED', 'the service answered: not its failure')
+  const m = api.getMetrics()
+  t.is(m.ignoredCalls, 3)
+  t.is(m.failedCalls, 0)
+  // The default is 64 MiB: a 1 MB document reads fine.
+  t.is((await makeApi().get(server.url('/big/1000000?chunked=1'))).length, 999998)
+})

@@ -42,6 +42,10 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
     [{ timeout: '10' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
     [{ connectTimeout: -1 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ maxRetryAfter: Infinity }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxResponseBytes: 0 }, RangeError, 'ERR_OUT_OF_RANGE', /"maxResponseBytes"/],
+    [{ maxResponseBytes: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxResponseBytes: 2 ** 53 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxResponseBytes: '1024' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
     [{ failureThreshold: 0 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ successThreshold: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ halfOpenMaxCalls: '2' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
@@ -59,6 +63,7 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
   const err = t.throws(() => new ApiCircuitBreaker('h', { headers: { 'x-api-key': 'line\nbreak-secret' } }))
   t.false(err.message.includes('break-secret'), 'a bad header value is never shown')
   t.notThrows(() => new ApiCircuitBreaker(uniqueName('ok'), { timeout: false, headers: {}, baseUrl: undefined }))
+  t.notThrows(() => new ApiCircuitBreaker(uniqueName('ok'), { maxResponseBytes: 1 }))
 })
 
 test('request methods reject (never throw) bad arguments with typed errors', async (t) => {
@@ -127,7 +132,7 @@ test('userinfo is sent as Basic auth but never shown', async (t) => {
 
 test('no secret appears in any error message, error field or metric', async (t) => {
   const port = await closedPort()
-  const api = makeApi({ headers: { 'x-api-key': 'header-key-123' }, failureThreshold: 100, timeout: 200 })
+  const api = makeApi({ headers: { 'x-api-key': 'header-key-123' }, failureThreshold: 100, timeout: 200, maxResponseBytes: 1024 })
   const base = `http://user:pa55-word-9@127.0.0.1:${server.port}`
   const targets = [
     `http://user:pa55-word-9@127.0.0.1:${port}/x?api_key=query-key-456`,
@@ -140,6 +145,7 @@ test('no secret appears in any error message, error field or metric', async (t) 
     `ftp://user:pa55-word-9@127.0.0.1/?api_key=query-key-456`,
     `http://user:pa55-word-9@[bad/?api_key=query-key-456`,
     `${base}/text?api_key=query-key-456`,
+    `${base}/big/5000?api_key=query-key-456`,
   ]
   const codes = new Set()
   for (const url of targets) {
@@ -156,7 +162,16 @@ test('no secret appears in any error message, error field or metric', async (t) 
   }
   t.deepEqual(
     [...codes].sort(),
-    ['ERR_CIRCUIT_TIMEOUT', 'ERR_HTTP_CONNECT', 'ERR_HTTP_DECODE', 'ERR_HTTP_IO', 'ERR_HTTP_REDIRECT', 'ERR_HTTP_STATUS', 'ERR_INVALID_URL'].sort(),
+    [
+      'ERR_CIRCUIT_TIMEOUT',
+      'ERR_HTTP_BODY_TOO_LARGE',
+      'ERR_HTTP_CONNECT',
+      'ERR_HTTP_DECODE',
+      'ERR_HTTP_IO',
+      'ERR_HTTP_REDIRECT',
+      'ERR_HTTP_STATUS',
+      'ERR_INVALID_URL',
+    ].sort(),
   )
   assertNoSecret(t, JSON.stringify(api.getMetrics()), 'metrics')
   assertNoSecret(t, util.inspect(api, { depth: 5 }), 'inspect(api)')

@@ -33,6 +33,10 @@ impl IntoJsError for ApiError {
                 .with("status", Prop::Num(f64::from(e.status.as_u16())))
                 .with("url", Prop::Str(e.url))
                 .with("method", Prop::Str(e.method.to_string())),
+            ApiError::BodyTooLarge { limit, .. } => {
+                JsErrorSpec::new(ErrorClass::Http, code, message)
+                    .with("limit", Prop::Num(limit as f64))
+            }
             _ => JsErrorSpec::new(ErrorClass::Http, code, message),
         }
     }

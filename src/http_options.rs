@@ -13,7 +13,9 @@ use neural_trader_resilience::ConfigError;
 
 use crate::error::throw_config_error;
 use crate::http_body::ResponseType;
-use crate::options::{read_breaker_option, read_duration, read_object, type_error, OPTION_NAMES};
+use crate::options::{
+    read_breaker_option, read_byte_count, read_duration, read_object, type_error, OPTION_NAMES,
+};
 
 /// Options of an `ApiCircuitBreaker`. Durations are in milliseconds.
 // For the typings only: options are read key by key (unknown keys refused), not converted.
@@ -41,6 +43,10 @@ pub struct ApiCircuitBreakerOptions {
     pub half_open_max_calls: Option<u32>,
     /// The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped).
     pub max_retry_after: Option<f64>,
+    /// The largest response body read, in bytes (default 67108864, 64 MiB); a larger one
+    /// rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not count against the
+    /// service.
+    pub max_response_bytes: Option<f64>,
     /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`;
     /// loopback addresses are not exempt unless `NO_PROXY` says so).
     pub proxy_from_env: Option<bool>,
@@ -67,7 +73,8 @@ pub struct ApiRequestOptions {
     pub response_type: Option<String>,
 }
 
-const API_OPTION_NAMES: &str = "baseUrl, headers, connectTimeout, maxRetryAfter, proxyFromEnv";
+const API_OPTION_NAMES: &str =
+    "baseUrl, headers, connectTimeout, maxRetryAfter, maxResponseBytes, proxyFromEnv";
 const REQUEST_OPTION_NAMES: &str = "headers, query, timeout, responseType";
 
 /// A `TypeError` (`ERR_INVALID_ARG_VALUE`) for an unknown key of `what`.
@@ -111,6 +118,9 @@ pub(crate) fn read_api_options(env: &Env, options: Option<Unknown<'_>>) -> Resul
             }
             "maxRetryAfter" => {
                 o.max_retry_after = read_duration(env, "maxRetryAfter", &value, false)?
+            }
+            "maxResponseBytes" => {
+                o.max_response_bytes = read_byte_count(env, "maxResponseBytes", &value)?
             }
             "proxyFromEnv" => o.proxy_from_env = read_bool(env, "proxyFromEnv", &value)?,
             other => {

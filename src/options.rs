@@ -256,6 +256,21 @@ fn read_count(env: &Env, field: &'static str, value: &Unknown<'_>, max: u32) -> 
     Ok(n as u32)
 }
 
+/// A size in bytes: an integer >= 1 and <= `Number.MAX_SAFE_INTEGER`.
+pub(crate) fn read_byte_count(env: &Env, field: &'static str, value: &Unknown<'_>) -> Result<u64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    let n = read_number(env, field, value, "of type number")?;
+    if n.fract() != 0.0 || !(1.0..=MAX_SAFE).contains(&n) {
+        return Err(range_error(
+            env,
+            field,
+            "an integer >= 1 and <= 9007199254740991",
+            value,
+        ));
+    }
+    Ok(n as u64)
+}
+
 pub(crate) fn read_duration(
     env: &Env,
     field: &'static str,

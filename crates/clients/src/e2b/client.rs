@@ -135,6 +135,7 @@ impl E2BSandboxCircuitBreaker {
                 connect_timeout: options.connect_timeout,
                 max_retry_after: options.max_retry_after,
                 proxy_from_env: options.proxy_from_env,
+                ..ApiOptions::default()
             },
         )?;
         Ok(Self {

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use neural_trader_resilience::{CallError, CircuitBreaker, CircuitBreakerMetrics, Outcome};
 use reqwest::header::HeaderMap;
@@ -17,7 +16,7 @@ use super::headers::parse_headers;
 use super::options::ApiOptions;
 use super::request::{decode_json, Body, Request, Response};
 use super::target::{parse_base_url, prepare};
-use super::transport::exchange;
+use super::transport::{exchange, Limits};
 use crate::redact::redact_url;
 
 /// An HTTP/JSON client whose every request goes through one circuit breaker.
@@ -47,7 +46,7 @@ pub struct ApiCircuitBreaker {
     client: reqwest::Client,
     base_url: Option<Url>,
     headers: HeaderMap,
-    max_retry_after: Duration,
+    limits: Limits,
 }
 
 impl fmt::Debug for ApiCircuitBreaker {
@@ -114,7 +113,10 @@ impl ApiCircuitBreaker {
             client,
             base_url,
             headers,
-            max_retry_after: options.max_retry_after,
+            limits: Limits {
+                max_retry_after: options.max_retry_after,
+                max_response_bytes: options.max_response_bytes,
+            },
         })
     }
 
@@ -149,7 +151,7 @@ impl ApiCircuitBreaker {
         let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
         self.breaker
             .execute_with(
-                exchange(&self.client, prepared, self.max_retry_after),
+                exchange(&self.client, prepared, &self.limits),
                 timeout,
                 outcome_of,
             )
@@ -179,7 +181,7 @@ impl ApiCircuitBreaker {
     {
         let timeout = request.timeout;
         let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
-        let exchange = exchange(&self.client, prepared, self.max_retry_after);
+        let exchange = exchange(&self.client, prepared, &self.limits);
         let work = async move { parse(exchange.await?) };
         self.breaker
             .execute_with(work, timeout, classify)

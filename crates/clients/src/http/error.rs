@@ -55,6 +55,15 @@ pub enum ApiError {
         /// What happened, secrets masked.
         message: String,
     },
+    /// `ERR_HTTP_BODY_TOO_LARGE`: the response body is larger than the client's
+    /// `max_response_bytes` (by its `Content-Length`, or as it arrived); the rest was not read.
+    /// The service answered, so the exchange does not move the circuit.
+    BodyTooLarge {
+        /// What happened, secrets masked.
+        message: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// `ERR_HTTP_DECODE`: the response body is not what the caller asked for (not JSON, or not
     /// the expected shape). The exchange itself counted as a success.
     Decode {
@@ -82,7 +91,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// The stable code: `ERR_HTTP_STATUS`, `ERR_HTTP_CONNECT`, `ERR_HTTP_IO`,
-    /// `ERR_HTTP_REDIRECT`, `ERR_HTTP_DECODE`, `ERR_INVALID_URL`, `ERR_INVALID_ARG_VALUE`, a
+    /// `ERR_HTTP_REDIRECT`, `ERR_HTTP_BODY_TOO_LARGE`, `ERR_HTTP_DECODE`, `ERR_INVALID_URL`, `ERR_INVALID_ARG_VALUE`, a
     /// configuration error's code, `ERR_CIRCUIT_OPEN` or `ERR_CIRCUIT_TIMEOUT`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -90,6 +99,7 @@ impl ApiError {
             ApiError::Connect { .. } => "ERR_HTTP_CONNECT",
             ApiError::Io { .. } => "ERR_HTTP_IO",
             ApiError::Redirect { .. } => "ERR_HTTP_REDIRECT",
+            ApiError::BodyTooLarge { .. } => "ERR_HTTP_BODY_TOO_LARGE",
             ApiError::Decode { .. } => "ERR_HTTP_DECODE",
             ApiError::InvalidUrl { .. } => "ERR_INVALID_URL",
             ApiError::InvalidArgument { .. } => "ERR_INVALID_ARG_VALUE",
@@ -142,6 +152,7 @@ impl fmt::Display for ApiError {
             ApiError::Connect { message }
             | ApiError::Io { message }
             | ApiError::Redirect { message }
+            | ApiError::BodyTooLarge { message, .. }
             | ApiError::Decode { message }
             | ApiError::InvalidUrl { message }
             | ApiError::InvalidArgument { message } => f.write_str(message),
@@ -194,6 +205,12 @@ mod tests {
             "GET http://127.0.0.1/x responded 404 Not Found"
         );
         assert_eq!(ApiError::invalid_url("bad").code(), "ERR_INVALID_URL");
+        let too_large = ApiError::BodyTooLarge {
+            message: "GET http://127.0.0.1/x: too large".into(),
+            limit: 10,
+        };
+        assert_eq!(too_large.code(), "ERR_HTTP_BODY_TOO_LARGE");
+        assert_eq!(too_large.to_string(), "GET http://127.0.0.1/x: too large");
         assert_eq!(
             ApiError::invalid_argument("bad").code(),
             "ERR_INVALID_ARG_VALUE"

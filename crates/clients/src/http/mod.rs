@@ -30,7 +30,9 @@ pub use classify::{
 pub use client::ApiCircuitBreaker;
 pub use error::{ApiError, StatusError};
 pub use headers::{header_pairs, is_secret_header, MAX_HEADERS};
-pub use options::{ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use options::{
+    ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+};
 pub use request::{body_kind, Body, BodyKind, Request, Response};
 pub use reqwest::header::{HeaderMap, HeaderValue};
 pub use reqwest::{Method, StatusCode};

@@ -12,6 +12,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection attempt may take by default (5 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The largest response body read by default: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How an [`super::ApiCircuitBreaker`] talks to its service.
 ///
 /// ```
@@ -43,6 +46,9 @@ pub struct ApiOptions {
     pub connect_timeout: Duration,
     /// The longest `Retry-After` honoured (default one hour; longer ones are capped).
     pub max_retry_after: Duration,
+    /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
+    /// larger one is `ERR_HTTP_BODY_TOO_LARGE`.
+    pub max_response_bytes: u64,
     /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` from the environment
     /// apply (default `true`, as in reqwest and curl; loopback addresses are not exempt unless
     /// `NO_PROXY` says so).
@@ -70,6 +76,7 @@ impl Default for ApiOptions {
             breaker: Self::default_breaker_config(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             proxy_from_env: true,
         }
     }

@@ -8,6 +8,7 @@
 use std::error::Error as StdError;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::header::RETRY_AFTER;
 use reqwest::StatusCode;
 
@@ -17,11 +18,20 @@ use super::request::Response;
 use super::target::{Context, Prepared};
 use crate::redact::redact_url;
 
+/// What an exchange accepts from the service.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The longest `Retry-After` honoured.
+    pub(crate) max_retry_after: Duration,
+    /// The largest body read.
+    pub(crate) max_response_bytes: u64,
+}
+
 /// Sends `prepared` and reads the whole response: `Ok` below 400, [`ApiError::Status`] from 400.
 pub(crate) async fn exchange(
     client: &reqwest::Client,
     prepared: Prepared,
-    max_retry_after: Duration,
+    limits: &Limits,
 ) -> Result<Response, ApiError> {
     let Prepared { request, context } = prepared;
     let mut response = client
@@ -35,10 +45,7 @@ pub(crate) async fn exchange(
     } else {
         redact_url(response.url())
     };
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&context, &e))?;
+    let body = read_body(&mut response, &context, limits.max_response_bytes).await?;
     if status.as_u16() < 400 {
         return Ok(Response {
             status,
@@ -52,7 +59,7 @@ pub(crate) async fn exchange(
             headers
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now(), max_retry_after))
+                .and_then(|v| parse_retry_after(v, SystemTime::now(), limits.max_retry_after))
         } else {
             None
         };
@@ -64,6 +71,43 @@ pub(crate) async fn exchange(
         body,
         retry_after,
     })))
+}
+
+/// Reads the body of `response`, at most `limit` bytes (refused at once when its
+/// `Content-Length` says more; a body of one chunk is kept without a copy).
+async fn read_body(
+    response: &mut reqwest::Response,
+    context: &Context,
+    limit: u64,
+) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::BodyTooLarge {
+        message: format!(
+            "{}: the response body is larger than maxResponseBytes ({limit} bytes)",
+            context.describe()
+        ),
+        limit,
+    };
+    if response.content_length().is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0u64;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(context, &e))?
+    {
+        total += chunk.len() as u64;
+        if total > limit {
+            return Err(too_large());
+        }
+        chunks.push(chunk);
+    }
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => chunks.concat().into(),
+    })
 }
 
 /// The [`ApiError`] for a failed exchange.
