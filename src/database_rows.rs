@@ -11,7 +11,8 @@ use std::future::Future;
 use std::ptr;
 
 use napi::bindgen_prelude::{
-    Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue,
+    Buffer, Either3, FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, PromiseRaw,
+    ToNapiValue,
 };
 use napi::{sys, Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
@@ -20,7 +21,7 @@ use neural_trader_clients::database::{
 };
 
 use crate::database_params::{read_params, read_sql};
-use crate::js_error::{parse_json, spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::js_error::{check, parse_json, spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
 use crate::js_helpers::row_builder;
 
 /// What `execute` resolves with.
@@ -49,14 +50,6 @@ impl From<ExecuteResult> for DatabaseExecuteResult {
             rows_affected: r.rows_affected as f64,
             last_insert_id: id,
         }
-    }
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::from_reason(format!("could not {what}")))
     }
 }
 
@@ -104,37 +97,6 @@ fn apply_patches(env: &Env, cells: Object, patches: Vec<Patch>) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Calls `function` with `args` (and `undefined` as `this`); a thrown exception becomes the
-/// `Err`, with nothing left pending.
-fn call(env: &Env, function: sys::napi_value, args: &[sys::napi_value]) -> Result<sys::napi_value> {
-    let mut this = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    let status = unsafe {
-        sys::napi_get_undefined(env.raw(), &mut this);
-        sys::napi_call_function(
-            env.raw(),
-            this,
-            function,
-            args.len(),
-            args.as_ptr(),
-            &mut result,
-        )
-    };
-    if status == sys::Status::napi_ok {
-        return Ok(result);
-    }
-    let mut exception = ptr::null_mut();
-    if unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) }
-        == sys::Status::napi_ok
-        && !exception.is_null()
-    {
-        return Err(Error::from(unsafe {
-            Unknown::from_raw_unchecked(env.raw(), exception)
-        }));
-    }
-    Err(Error::from_reason("could not build the rows"))
 }
 
 /// Builds the row objects here, through N-API (when `resilience.js` registered no builder).
@@ -194,16 +156,11 @@ pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'
         let cells: Object = unsafe { Unknown::from_raw_unchecked(raw_env, cells).cast()? };
         return build_rows_here(env, &columns, row_count, cells);
     };
-    let args = unsafe {
-        [
-            String::to_napi_value(raw_env, columns)?,
-            u32::to_napi_value(raw_env, column_count)?,
-            u32::to_napi_value(raw_env, row_count)?,
-            cells,
-        ]
-    };
-    let built = call(env, builder, &args)?;
-    Ok(unsafe { Unknown::from_raw_unchecked(raw_env, built) })
+    // `buildRows(columns, columnCount, rowCount, cells)`; a thrown exception becomes the `Err`.
+    let build: Function<FnArgs<(String, u32, u32, Unknown)>, Unknown> =
+        unsafe { Function::from_napi_value(raw_env, builder)? };
+    let cells = unsafe { Unknown::from_raw_unchecked(raw_env, cells) };
+    build.call((columns, column_count, row_count, cells).into())
 }
 
 impl IntoJsError for DbError {

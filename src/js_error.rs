@@ -13,6 +13,8 @@ use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, ToNapiValue};
 use napi::{sys, Env, Error, Result, Status, Unknown};
 use neural_trader_resilience::{CallError, CircuitBreakerError};
 
+use crate::settle::{self, FirstPoll};
+
 /// The class a JS error is an instance of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorClass {
@@ -112,7 +114,8 @@ impl JsErrorSpec {
     }
 }
 
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
+/// `Ok` when an N-API call succeeded, otherwise an `Error` saying it could not `what`.
+pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
@@ -179,8 +182,9 @@ impl<E: IntoJsError> IntoJsError for CallError<E> {
     }
 }
 
-/// Runs `future` on the binding's Tokio runtime and returns a promise that resolves with
-/// `convert(value)` (run on the JS thread) or rejects with the error as its JS class.
+/// Runs `future` (an I/O client's operation: its first poll runs on the JS thread, see
+/// `settle.rs`) and returns a promise that resolves with `convert(value)` (run on the JS
+/// thread) or rejects with the error as its JS class.
 pub(crate) fn spawn<'env, T, E, F, V, C>(
     env: &'env Env,
     future: F,
@@ -193,28 +197,12 @@ where
     V: ToNapiValue,
     C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
 {
-    crate::settle::spawn(env, future, convert, |env, error: E| {
-        error.into_js_error().into_napi_error(env)
-    })
+    settle::spawn(env, FirstPoll::JsThread, future, convert, reject::<E>)
 }
 
-/// As [`spawn`], for work that may compute for long before its first wait: all of it runs on
-/// the runtime, none on the JS thread.
-pub(crate) fn spawn_on_runtime<'env, T, E, F, V, C>(
-    env: &'env Env,
-    future: F,
-    convert: C,
-) -> Result<PromiseRaw<'env, V>>
-where
-    T: Send + 'static,
-    E: IntoJsError + Send + 'static,
-    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
-    V: ToNapiValue,
-    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
-{
-    crate::settle::spawn_on_runtime(env, future, convert, |env, error: E| {
-        error.into_js_error().into_napi_error(env)
-    })
+/// The rejection of a promise that failed with `error`: the error as its JS class.
+pub(crate) fn reject<E: IntoJsError>(env: &Env, error: E) -> Error {
+    error.into_js_error().into_napi_error(env)
 }
 
 /// Parses JSON text into a JS value with the engine's own `JSON.parse` (faster than building

@@ -8,23 +8,12 @@ use napi::bindgen_prelude::Object;
 use napi::{sys, Env, Error, JsValue, Result, Status, Unknown, ValueType};
 use napi_derive::napi;
 
-use crate::js_error::ErrorClass;
+use crate::js_error::{check, ErrorClass};
 
 /// The helpers of one JS environment (its instance data).
 struct JsHelpers {
     classes: Vec<(ErrorClass, sys::napi_ref)>,
     build_rows: Option<sys::napi_ref>,
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::GenericFailure,
-            format!("could not {what}"),
-        ))
-    }
 }
 
 fn value_of(env: &Env, reference: sys::napi_ref) -> Result<Option<sys::napi_value>> {

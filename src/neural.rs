@@ -17,13 +17,14 @@ use neural_trader_resilience as core;
 use crate::breaker::CircuitBreaker;
 use crate::error::throw_config_error;
 use crate::http_error::Failure as HttpFailure;
-use crate::js_error::{spawn_on_runtime, ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::js_error::{reject, ErrorClass, IntoJsError, JsErrorSpec, Prop};
 use crate::metrics::CircuitBreakerMetrics;
 use crate::neural_args::{
     read_data, read_features, read_labels, read_path, read_train_options, ArgResult,
 };
 use crate::neural_options::{read_neural_options, NeuralModelDimensions, NeuralTrainResult};
 use crate::options::read_name;
+use crate::settle::{self, FirstPoll};
 
 /// A model behind a circuit breaker: predictions (and trainings of the built-in model) are
 /// breaker calls. NaN or infinite outputs, timeouts, connection errors and 5xx answers count
@@ -105,8 +106,11 @@ where
     Fut: std::future::Future<Output = std::result::Result<T, NeuralError>> + Send + 'static,
     C: FnOnce(T) -> V + Send + 'static,
 {
-    spawn_on_runtime(
+    // The built-in model's forward pass computes before its first wait: all of it runs on the
+    // runtime.
+    settle::spawn(
         env,
+        FirstPoll::Runtime,
         async move {
             let result = match args {
                 Ok(args) => run(args).await.map_err(Failure::from),
@@ -118,6 +122,7 @@ where
             Ok(value) => Ok(convert(value)),
             Err(failure) => Err(failure.into_js(env)),
         },
+        reject::<Failure>,
     )
 }
 

@@ -3,11 +3,12 @@
 use std::ptr;
 
 use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, Env, Error, Result, Status, Unknown};
+use napi::{sys, Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
 use crate::breaker::CircuitBreaker;
+use crate::js_error::check;
 use crate::metrics::CircuitBreakerMetrics;
 use crate::options::{read_name, read_options};
 
@@ -102,7 +103,10 @@ impl CircuitBreakerRegistry {
         // included) becomes a key.
         let raw_env = env.raw();
         let mut object = ptr::null_mut();
-        check(unsafe { sys::napi_create_object(raw_env, &mut object) })?;
+        check(
+            unsafe { sys::napi_create_object(raw_env, &mut object) },
+            "build the metrics object",
+        )?;
         for (name, metrics) in self.inner.all_metrics() {
             let descriptor = sys::napi_property_descriptor {
                 utf8name: ptr::null(),
@@ -121,7 +125,10 @@ impl CircuitBreakerRegistry {
                     | sys::PropertyAttributes::configurable,
                 data: ptr::null_mut(),
             };
-            check(unsafe { sys::napi_define_properties(raw_env, object, 1, &descriptor) })?;
+            check(
+                unsafe { sys::napi_define_properties(raw_env, object, 1, &descriptor) },
+                "build the metrics object",
+            )?;
         }
         Ok(unsafe { Unknown::from_raw_unchecked(raw_env, object) })
     }
@@ -130,17 +137,6 @@ impl CircuitBreakerRegistry {
     #[napi(getter)]
     pub fn size(&self) -> u32 {
         u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
-    }
-}
-
-fn check(status: sys::napi_status) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::GenericFailure,
-            "could not build the metrics object",
-        ))
     }
 }
 

@@ -38,6 +38,8 @@ use napi::{sys, Env, Error, JsError, Result, Status};
 use parking_lot::Mutex;
 use tokio::runtime::Handle;
 
+use crate::js_error::check;
+
 /// Builds the value a promise resolves with, or the error it rejects with, on the JS thread.
 type Settle = Box<dyn FnOnce(&Env) -> Result<sys::napi_value> + Send>;
 
@@ -100,17 +102,6 @@ struct Local {
 
 thread_local! {
     static LOCAL: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::GenericFailure,
-            format!("could not {what}"),
-        ))
-    }
 }
 
 /// The channel of `env`, made on first use.
@@ -415,35 +406,24 @@ where
     }
 }
 
-/// Runs `future` and returns a promise that resolves with `convert(value)` (run on the JS
-/// thread) or rejects with `reject(error)` (also on the JS thread). The first poll runs here,
-/// on the JS thread (see [`start`]); the rest on the binding's Tokio runtime. A panic in the
-/// future or in `convert` rejects the promise with an `Error`.
-///
-/// For operations whose first poll does no heavy computation: I/O clients.
-pub(crate) fn spawn<'env, T, E, F, V, C, R>(
-    env: &'env Env,
-    future: F,
-    convert: C,
-    reject: R,
-) -> Result<PromiseRaw<'env, V>>
-where
-    T: Send + 'static,
-    E: Send + 'static,
-    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
-    V: ToNapiValue,
-    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
-    R: FnOnce(&'env Env, E) -> Error + Send + 'static,
-{
-    let (promise, channel, deferred) = promise(env)?;
-    start(env.raw(), task(future, convert, reject, channel, deferred));
-    Ok(PromiseRaw::new(env.raw(), promise))
+/// Where a call's first poll runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstPoll {
+    /// Here, on the JS thread (see [`start`]): for I/O clients, whose first poll only prepares
+    /// and sends a request.
+    JsThread,
+    /// On the runtime, like the rest: for work that may compute for long before its first wait,
+    /// such as a model's forward pass.
+    Runtime,
 }
 
-/// As [`spawn`], but the whole operation runs on the runtime (for work that may compute for
-/// long before its first wait, such as a model's forward pass).
-pub(crate) fn spawn_on_runtime<'env, T, E, F, V, C, R>(
+/// Runs `future` and returns a promise that resolves with `convert(value)` (run on the JS
+/// thread) or rejects with `reject(error)` (also on the JS thread). The first poll runs where
+/// `first_poll` says, the rest on the binding's Tokio runtime. A panic in the future or in
+/// `convert` rejects the promise with an `Error`.
+pub(crate) fn spawn<'env, T, E, F, V, C, R>(
     env: &'env Env,
+    first_poll: FirstPoll,
     future: F,
     convert: C,
     reject: R,
@@ -457,7 +437,11 @@ where
     R: FnOnce(&'env Env, E) -> Error + Send + 'static,
 {
     let (promise, channel, deferred) = promise(env)?;
-    napi::bindgen_prelude::spawn(task(future, convert, reject, channel, deferred));
+    let task = task(future, convert, reject, channel, deferred);
+    match first_poll {
+        FirstPoll::JsThread => start(env.raw(), task),
+        FirstPoll::Runtime => drop(napi::bindgen_prelude::spawn(task)),
+    }
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 

@@ -26,6 +26,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Database, Pool};
 use tokio::sync::Notify;
 
+use super::error::DbError;
+
 /// How long a connection may sit idle before it is pinged when taken.
 pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
@@ -118,6 +120,23 @@ impl<DB: Database> IdleLeases<DB> {
         None
     }
 
+    /// Runs `op` on a leased connection (see [`IdleLeases::lease`]), which is kept for the next
+    /// operation when `op` succeeds and goes back to sqlx otherwise.
+    pub(crate) async fn run<T>(
+        &self,
+        pool: &Pool<DB>,
+        secrets: &[String],
+        op: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut lease = self
+            .lease(pool)
+            .await
+            .map_err(|e| DbError::from_sqlx(e, secrets))?;
+        let result = op(&mut lease).await;
+        lease.finish(&result);
+        result
+    }
+
     /// A connection: an idle lease if there is a live one; otherwise one from `pool`, which
     /// opens a new one while it has room; when it has none, the first of a connection coming
     /// back to `pool` and one coming back here.
@@ -160,8 +179,9 @@ impl<DB: Database> Drop for IdleLeases<DB> {
     }
 }
 
-/// A connection taken for one operation. Dropped, it goes back to sqlx's pool (which tests it);
-/// [`Lease::finish`] keeps it among the idle leases when the operation ended cleanly.
+/// A connection taken for one operation (or a transaction, [`Lease::into_pooled`]). Dropped, it
+/// goes back to sqlx's pool (which tests it); `finish` keeps it among the idle leases when the
+/// operation ended cleanly.
 pub(crate) struct Lease<'a, DB: Database> {
     conn: Option<PoolConnection<DB>>,
     home: &'a IdleLeases<DB>,
@@ -170,7 +190,7 @@ pub(crate) struct Lease<'a, DB: Database> {
 impl<DB: Database> Lease<'_, DB> {
     /// Ends the lease after an operation: a connection whose operation succeeded is kept for
     /// the next one; after an error it goes back to sqlx, which tests it.
-    pub(crate) fn finish<T, E>(mut self, result: &Result<T, E>) {
+    fn finish<T, E>(mut self, result: &Result<T, E>) {
         if let (Ok(_), Some(conn)) = (result, self.conn.take()) {
             self.home.push(conn);
         }

@@ -346,33 +346,20 @@ impl ColumnDecoder {
         )
     }
 
-    /// Writes the cell `value` to `cells`: the common scalars directly, the rest through
-    /// [`ColumnDecoder::decode`].
+    /// Writes the cell `value` to `cells`: text straight from the wire (no `String` made), the
+    /// rest through [`ColumnDecoder::decode`] (which allocates nothing for numbers and
+    /// booleans).
     fn render(&self, value: PgValueRef<'_>, cells: &mut CellWriter) -> Result<(), DbError> {
         use oid::*;
-        if value.is_null() {
-            cells.null();
-            return Ok(());
-        }
-        let (Some(shape), PgValueFormat::Binary) = (&self.shape, value.format()) else {
+        let text_like = matches!(
+            self.shape,
+            Some(Shape::Text | Shape::Scalar(TEXT | VARCHAR | BPCHAR | NAME | UNKNOWN | XML))
+        );
+        if text_like && !value.is_null() && value.format() == PgValueFormat::Binary {
+            let bytes = value.as_bytes().map_err(|e| self.failed(e))?;
+            cells.text(std::str::from_utf8(bytes).map_err(|e| self.failed(e))?);
+        } else {
             cells.cell(&self.decode(value)?);
-            return Ok(());
-        };
-        let bytes = value.as_bytes().map_err(|e| self.failed(e))?;
-        let bad = |e: String| self.failed(e);
-        match shape {
-            Shape::Scalar(BOOL) => cells.bool(exact::<1>(bytes).map_err(bad)?[0] != 0),
-            Shape::Scalar(INT2) => cells.int(i16::from_be_bytes(exact(bytes).map_err(bad)?).into()),
-            Shape::Scalar(INT4) => cells.int(i32::from_be_bytes(exact(bytes).map_err(bad)?).into()),
-            Shape::Scalar(INT8) => cells.bigint(i64::from_be_bytes(exact(bytes).map_err(bad)?)),
-            Shape::Scalar(FLOAT4) => {
-                cells.float(f32::from_be_bytes(exact(bytes).map_err(bad)?).into())
-            }
-            Shape::Scalar(FLOAT8) => cells.float(f64::from_be_bytes(exact(bytes).map_err(bad)?)),
-            Shape::Text | Shape::Scalar(TEXT | VARCHAR | BPCHAR | NAME | UNKNOWN | XML) => {
-                cells.text(std::str::from_utf8(bytes).map_err(|e| self.failed(e))?)
-            }
-            _ => cells.cell(&decode_shape(shape, bytes).map_err(|e| self.failed(e))?),
         }
         Ok(())
     }

@@ -144,26 +144,25 @@ impl Shared {
         sql: &str,
         params: &[Value],
     ) -> Result<O, DbError> {
-        let s = &self.secrets;
+        let (s, idle) = (&self.secrets, &self.idle);
         match &self.pool {
-            DbPool::Sqlite(p) => {
-                let mut c = self.idle.sqlite.lease(p).await.map_err(|e| self.err(e))?;
-                let r = sqlite::fetch(&mut c, sql, params, s).await;
-                c.finish(&r);
-                r.map(O::from_rows)
-            }
-            DbPool::Postgres(p) => {
-                let mut c = self.idle.postgres.lease(p).await.map_err(|e| self.err(e))?;
-                let r = postgres::fetch(&mut c, &self.pg_types, sql, params, s).await;
-                c.finish(&r);
-                O::from_pg(r?)
-            }
-            DbPool::MySql(p) => {
-                let mut c = self.idle.mysql.lease(p).await.map_err(|e| self.err(e))?;
-                let r = mysql::fetch(&mut c, sql, params, s).await;
-                c.finish(&r);
-                r.map(O::from_rows)
-            }
+            DbPool::Sqlite(p) => idle
+                .sqlite
+                .run(p, s, async |c| sqlite::fetch(c, sql, params, s).await)
+                .await
+                .map(O::from_rows),
+            DbPool::Postgres(p) => O::from_pg(
+                idle.postgres
+                    .run(p, s, async |c| {
+                        postgres::fetch(c, &self.pg_types, sql, params, s).await
+                    })
+                    .await?,
+            ),
+            DbPool::MySql(p) => idle
+                .mysql
+                .run(p, s, async |c| mysql::fetch(c, sql, params, s).await)
+                .await
+                .map(O::from_rows),
         }
     }
 
@@ -173,25 +172,24 @@ impl Shared {
         sql: &str,
         params: &[Value],
     ) -> Result<ExecuteResult, DbError> {
-        let s = &self.secrets;
+        let (s, idle) = (&self.secrets, &self.idle);
         match &self.pool {
             DbPool::Sqlite(p) => {
-                let mut c = self.idle.sqlite.lease(p).await.map_err(|e| self.err(e))?;
-                let r = sqlite::execute(&mut c, sql, params, s).await;
-                c.finish(&r);
-                r
+                idle.sqlite
+                    .run(p, s, async |c| sqlite::execute(c, sql, params, s).await)
+                    .await
             }
             DbPool::Postgres(p) => {
-                let mut c = self.idle.postgres.lease(p).await.map_err(|e| self.err(e))?;
-                let r = postgres::execute(&mut c, &self.pg_types, sql, params, s).await;
-                c.finish(&r);
-                r
+                idle.postgres
+                    .run(p, s, async |c| {
+                        postgres::execute(c, &self.pg_types, sql, params, s).await
+                    })
+                    .await
             }
             DbPool::MySql(p) => {
-                let mut c = self.idle.mysql.lease(p).await.map_err(|e| self.err(e))?;
-                let r = mysql::execute(&mut c, sql, params, s).await;
-                c.finish(&r);
-                r
+                idle.mysql
+                    .run(p, s, async |c| mysql::execute(c, sql, params, s).await)
+                    .await
             }
         }
     }

@@ -90,37 +90,6 @@ impl CellWriter {
         self.value(v);
     }
 
-    /// The next cell: null.
-    pub(crate) fn null(&mut self) {
-        self.next();
-        self.out.extend_from_slice(b"null");
-    }
-
-    /// The next cell: a boolean.
-    pub(crate) fn bool(&mut self, b: bool) {
-        self.next();
-        self.out
-            .extend_from_slice(if b { b"true" } else { b"false" });
-    }
-
-    /// The next cell: an integer JavaScript gets as a number.
-    pub(crate) fn int(&mut self, n: i64) {
-        self.next();
-        let _ = write!(self.out, "{n}");
-    }
-
-    /// The next cell: an integer JavaScript gets as a decimal string.
-    pub(crate) fn bigint(&mut self, n: i64) {
-        self.next();
-        let _ = write!(self.out, "\"{n}\"");
-    }
-
-    /// The next cell: a float (non-finite ones are patched in after parsing).
-    pub(crate) fn float(&mut self, f: f64) {
-        self.next();
-        self.value(&Value::Float(f));
-    }
-
     /// The next cell: text.
     pub(crate) fn text(&mut self, s: &str) {
         self.next();
