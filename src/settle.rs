@@ -370,42 +370,6 @@ fn start<F: Future<Output = ()> + Send + 'static>(env: sys::napi_env, task: F) {
     }
 }
 
-/// The task behind a promise: runs `future` (catching a panic) and delivers the job that
-/// settles the promise with `convert(value)` or `reject(error)`.
-fn task<'env, T, E, F, V, C, R>(
-    future: F,
-    convert: C,
-    reject: R,
-    channel: Arc<Channel>,
-    deferred: DeferredHandle,
-) -> impl Future<Output = ()> + Send + 'static
-where
-    T: Send + 'static,
-    E: Send + 'static,
-    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
-    V: ToNapiValue,
-    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
-    R: FnOnce(&'env Env, E) -> Error + Send + 'static,
-{
-    async move {
-        let outcome = AssertUnwindSafe(future).catch_unwind().await;
-        let settle: Settle = Box::new(move |env: &Env| {
-            // SAFETY: `env` outlives this call, and the value built from it is converted to a
-            // raw handle before the call returns (the same lifetime extension napi-rs makes).
-            let env: &'env Env = unsafe { &*(env as *const Env) };
-            match outcome {
-                Ok(Ok(value)) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
-                Ok(Err(error)) => Err(reject(env, error)),
-                Err(_) => Err(Error::new(
-                    Status::GenericFailure,
-                    "internal error: the operation panicked",
-                )),
-            }
-        });
-        deliver(&channel, Job { deferred, settle });
-    }
-}
-
 /// Where a call's first poll runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FirstPoll {
@@ -437,7 +401,24 @@ where
     R: FnOnce(&'env Env, E) -> Error + Send + 'static,
 {
     let (promise, channel, deferred) = promise(env)?;
-    let task = task(future, convert, reject, channel, deferred);
+    // The task: runs `future` (catching a panic) and delivers the job that settles the promise.
+    let task = async move {
+        let outcome = AssertUnwindSafe(future).catch_unwind().await;
+        let settle: Settle = Box::new(move |env: &Env| {
+            // SAFETY: `env` outlives this call, and the value built from it is converted to a
+            // raw handle before the call returns (the same lifetime extension napi-rs makes).
+            let env: &'env Env = unsafe { &*(env as *const Env) };
+            match outcome {
+                Ok(Ok(value)) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
+                Ok(Err(error)) => Err(reject(env, error)),
+                Err(_) => Err(Error::new(
+                    Status::GenericFailure,
+                    "internal error: the operation panicked",
+                )),
+            }
+        });
+        deliver(&channel, Job { deferred, settle });
+    };
     match first_poll {
         FirstPoll::JsThread => start(env.raw(), task),
         FirstPoll::Runtime => drop(napi::bindgen_prelude::spawn(task)),
