@@ -77,18 +77,21 @@ export declare class DatabaseError extends Error {
   readonly constraint?: string
 }
 
+// Each domain breaker takes its own options and the circuit breaker's in one object; both
+// interfaces are generated from their Rust declarations (src/*/options.rs).
+
+/** Options of `new ApiCircuitBreaker(name, options)`: the client's and the breaker's. */
+export type ApiCircuitBreakerOptions = ApiClientOptions & CircuitBreakerOptions
+
 /** Options of `new DatabaseCircuitBreaker(name, options)`: the database, the pool, the breaker. */
-export interface DatabaseCircuitBreakerOptions extends CircuitBreakerOptions {
-  /**
-   * `sqlite://path.db` (created if missing), `sqlite::memory:`, `postgres://user:pass@host/db`,
-   * `mysql://user:pass@host/db` (or `mariadb://`). Default: a private in-memory SQLite database.
-   */
-  url?: string
-  /** The most connections the pool opens (default 10; an in-memory SQLite database has 1). */
-  maxConnections?: number
-  /** How long an operation waits for a free connection, in ms (default 30000). */
-  acquireTimeout?: number
-}
+export type DatabaseCircuitBreakerOptions = DatabaseClientOptions & CircuitBreakerOptions
+
+/** Options of `new E2BSandboxCircuitBreaker(options)`: where E2B is, the key, the breaker. */
+export type E2BSandboxCircuitBreakerOptions = E2BClientOptions & CircuitBreakerOptions
+
+/** Options of `new NeuralCircuitBreaker(name, options)`: the model and the breaker (whose
+ * `timeout` it replaces with `predictTimeout` and `trainTimeout`). */
+export type NeuralCircuitBreakerOptions = NeuralModelOptions & Omit<CircuitBreakerOptions, 'timeout'>
 
 export interface DatabaseCircuitBreaker {
   /**

@@ -77,18 +77,21 @@ export declare class DatabaseError extends Error {
   readonly constraint?: string
 }
 
+// Each domain breaker takes its own options and the circuit breaker's in one object; both
+// interfaces are generated from their Rust declarations (src/*/options.rs).
+
+/** Options of `new ApiCircuitBreaker(name, options)`: the client's and the breaker's. */
+export type ApiCircuitBreakerOptions = ApiClientOptions & CircuitBreakerOptions
+
 /** Options of `new DatabaseCircuitBreaker(name, options)`: the database, the pool, the breaker. */
-export interface DatabaseCircuitBreakerOptions extends CircuitBreakerOptions {
-  /**
-   * `sqlite://path.db` (created if missing), `sqlite::memory:`, `postgres://user:pass@host/db`,
-   * `mysql://user:pass@host/db` (or `mariadb://`). Default: a private in-memory SQLite database.
-   */
-  url?: string
-  /** The most connections the pool opens (default 10; an in-memory SQLite database has 1). */
-  maxConnections?: number
-  /** How long an operation waits for a free connection, in ms (default 30000). */
-  acquireTimeout?: number
-}
+export type DatabaseCircuitBreakerOptions = DatabaseClientOptions & CircuitBreakerOptions
+
+/** Options of `new E2BSandboxCircuitBreaker(options)`: where E2B is, the key, the breaker. */
+export type E2BSandboxCircuitBreakerOptions = E2BClientOptions & CircuitBreakerOptions
+
+/** Options of `new NeuralCircuitBreaker(name, options)`: the model and the breaker (whose
+ * `timeout` it replaces with `predictTimeout` and `trainTimeout`). */
+export type NeuralCircuitBreakerOptions = NeuralModelOptions & Omit<CircuitBreakerOptions, 'timeout'>
 
 export interface DatabaseCircuitBreaker {
   /**
@@ -136,19 +139,6 @@ export declare class ApiCircuitBreaker {
    * (`ERR_OUT_OF_RANGE`) for a bad name or options.
    */
   constructor(serviceName: string, options?: ApiCircuitBreakerOptions)
-  /** The breaker's name. */
-  get name(): string
-  /** The current state of the breaker. */
-  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** The current state (same as the `state` getter). */
-  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** A snapshot of the breaker's counters (`ignoredCalls`: 4xx other than 408 and 429). */
-  getMetrics(): CircuitBreakerMetrics
-  /**
-   * The underlying breaker (the same one on every read, in a new wrapper object): its
-   * `options`, metrics and state; `breaker.call(fn)` shares the circuit with the requests.
-   */
-  get breaker(): CircuitBreaker
   /**
    * `GET url`, resolving with the body (parsed JSON, text, a `Buffer` or `null`; see
    * `responseType`).
@@ -168,6 +158,22 @@ export declare class ApiCircuitBreaker {
    * with an `HttpError`, as the other methods do).
    */
   request<T = any>(init: ApiRequestInit): Promise<ApiResponse<T>>
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /**
+   * A snapshot of the breaker's counters (`ignoredCalls`: errors that are not the
+   * service's fault, such as an HTTP 404 or a constraint violation).
+   */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying breaker (the same one on every read, in a new wrapper object):
+   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   */
+  get breaker(): CircuitBreaker
 }
 
 /**
@@ -243,21 +249,8 @@ export declare class DatabaseCircuitBreaker {
    * message never shows the URL's password.
    */
   constructor(name: string, options?: DatabaseCircuitBreakerOptions)
-  /** The breaker's name. */
-  get name(): string
   /** The driver the URL selected. */
   get driver(): 'sqlite' | 'postgres' | 'mysql'
-  /** The current state of the breaker. */
-  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** The current state (same as the `state` getter). */
-  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** A snapshot of the breaker's counters (a transaction counts as one call). */
-  getMetrics(): CircuitBreakerMetrics
-  /**
-   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
-   * breaker).
-   */
-  get breaker(): CircuitBreaker
   /**
    * Runs `sql` with `params` bound (`$1`.. for SQLite and PostgreSQL, `?` for MySQL) and
    * resolves with the rows as plain objects keyed by column name.
@@ -270,6 +263,22 @@ export declare class DatabaseCircuitBreaker {
    * connections in use have come back and every connection is closed.
    */
   close(): Promise<void>
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /**
+   * A snapshot of the breaker's counters (`ignoredCalls`: errors that are not the
+   * service's fault, such as an HTTP 404 or a constraint violation).
+   */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying breaker (the same one on every read, in a new wrapper object):
+   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   */
+  get breaker(): CircuitBreaker
 }
 
 /** An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`. */
@@ -297,19 +306,6 @@ export declare class E2BSandboxCircuitBreaker {
   constructor(options?: E2BSandboxCircuitBreakerOptions)
   /** Whether an API key is set (calls can be made). */
   get configured(): boolean
-  /** The breaker's name. */
-  get name(): string
-  /** The current state of the breaker. */
-  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** The current state (same as the `state` getter). */
-  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** A snapshot of the breaker's counters (`ignoredCalls`: 4xx and vanished sandboxes). */
-  getMetrics(): CircuitBreakerMetrics
-  /**
-   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
-   * breaker).
-   */
-  get breaker(): CircuitBreaker
   /**
    * Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
    * code interpreter, such as 'code-interpreter-v1') and resolves with its id.
@@ -331,6 +327,22 @@ export declare class E2BSandboxCircuitBreaker {
   setSandboxTimeout(sandboxId: string, seconds: number): Promise<void>
   /** Every running or paused sandbox of the team (all pages). */
   listSandboxes(): Promise<E2BSandboxInfo[]>
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /**
+   * A snapshot of the breaker's counters (`ignoredCalls`: errors that are not the
+   * service's fault, such as an HTTP 404 or a constraint violation).
+   */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying breaker (the same one on every read, in a new wrapper object):
+   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   */
+  get breaker(): CircuitBreaker
 }
 
 /**
@@ -347,8 +359,6 @@ export declare class NeuralCircuitBreaker {
    * options.
    */
   constructor(modelName: string, options?: NeuralCircuitBreakerOptions)
-  /** The breaker's name (the model name given). */
-  get name(): string
   /**
    * Where predictions come from: the built-in model, or a server speaking `'v2'` or
    * `'tfserving'`.
@@ -359,20 +369,6 @@ export declare class NeuralCircuitBreaker {
    * model.
    */
   get dimensions(): NeuralModelDimensions | null
-  /** The current state of the breaker. */
-  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /** The current state (same as the `state` getter). */
-  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
-  /**
-   * A snapshot of the breaker's counters (predictions and trainings; `ignoredCalls`: 4xx
-   * answers of a model server).
-   */
-  getMetrics(): CircuitBreakerMetrics
-  /**
-   * The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
-   * breaker). Its `options.timeout` is not used: see `predictTimeout` and `trainTimeout`.
-   */
-  get breaker(): CircuitBreaker
   /**
    * Trains the built-in model on rows of `data` with their `labels` (one number per row, or
    * a row of numbers for several outputs), on a thread of its own; predictions keep using the
@@ -402,6 +398,22 @@ export declare class NeuralCircuitBreaker {
    * stays) or `ERR_MODEL_IO`. Not a breaker call: it does not close an open circuit.
    */
   load(path: string): Promise<void>
+  /** The breaker's name. */
+  get name(): string
+  /** The current state of the breaker. */
+  get state(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /** The current state (same as the `state` getter). */
+  getState(): 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  /**
+   * A snapshot of the breaker's counters (`ignoredCalls`: errors that are not the
+   * service's fault, such as an HTTP 404 or a constraint violation).
+   */
+  getMetrics(): CircuitBreakerMetrics
+  /**
+   * The underlying breaker (the same one on every read, in a new wrapper object):
+   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   */
+  get breaker(): CircuitBreaker
 }
 
 /**
@@ -438,30 +450,21 @@ export declare class TradingSystemCircuitBreakers {
   getAllMetrics(): Record<string, CircuitBreakerMetrics>
 }
 
-/** Options of an `ApiCircuitBreaker`. Durations are in milliseconds. */
-export interface ApiCircuitBreakerOptions {
+/**
+ * The options of an `ApiCircuitBreaker` beside the circuit breaker's (whose `timeout` is
+ * the deadline of each request, body included: default 10000 ms; `resetTimeout` defaults
+ * to 30000 ms). Durations are in milliseconds.
+ */
+export interface ApiClientOptions {
   /**
-   * The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep a
-   * trailing `/` and use paths without a leading `/` to stay under its path.
+   * The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep
+   * a trailing `/` and use paths without a leading `/` to stay under its path.
    */
   baseUrl?: string
-  /**
-   * The deadline of each request, body included, in ms (default 10000); `false` disables it.
-   * An overrun rejects with `CircuitTimeoutError` and counts as a failure.
-   */
-  timeout?: number | false
   /** How long a connection attempt may take, in ms (default 5000; `ERR_HTTP_CONNECT`). */
   connectTimeout?: number
   /** Headers sent with every request. */
   headers?: Record<string, string>
-  /** Consecutive failures that open the circuit (default 5). */
-  failureThreshold?: number
-  /** Consecutive successes in half-open that close the circuit (default 2). */
-  successThreshold?: number
-  /** How long the circuit stays open before a probe is let through, in ms (default 30000). */
-  resetTimeout?: number
-  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
-  halfOpenMaxCalls?: number
   /** The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped). */
   maxRetryAfter?: number
   /**
@@ -471,8 +474,8 @@ export interface ApiCircuitBreakerOptions {
    */
   maxResponseBytes?: number
   /**
-   * Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`;
-   * loopback addresses are not exempt unless `NO_PROXY` says so).
+   * Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default
+   * `true`; loopback addresses are not exempt unless `NO_PROXY` says so).
    */
   proxyFromEnv?: boolean
 }
@@ -483,11 +486,14 @@ export interface ApiRequestOptions {
   headers?: Record<string, string>
   /** Query parameters, appended to the URL's own; an array value repeats the parameter. */
   query?: Record<string, string | number | boolean | Array<string | number | boolean>>
-  /** The deadline of this request in ms (default: the breaker's `timeout`); `false` disables it. */
+  /**
+   * The deadline of this request in ms (default: the breaker's `timeout`); `false`
+   * disables it.
+   */
   timeout?: number | false
   /**
-   * How to return the body: `'auto'` (default: by `content-type`, JSON parsed, text as a
-   * string, binary as a `Buffer`, empty as `null`), `'json'`, `'text'` or `'buffer'`.
+   * How to return the body: `'auto'` (default: by `content-type`, JSON parsed, text as
+   * a string, binary as a `Buffer`, empty as `null`), `'json'`, `'text'` or `'buffer'`.
    */
   responseType?: 'auto' | 'json' | 'text' | 'buffer'
 }
@@ -532,6 +538,23 @@ export interface CircuitBreakerOptions {
   halfOpenMaxCalls?: number
 }
 
+/**
+ * The options of a `DatabaseCircuitBreaker` beside the circuit breaker's (whose `timeout`
+ * bounds each query and each whole transaction). Durations are in milliseconds.
+ */
+export interface DatabaseClientOptions {
+  /**
+   * `sqlite://path.db` (created if missing), `sqlite::memory:`,
+   * `postgres://user:pass@host/db`, `mysql://user:pass@host/db` (or `mariadb://`).
+   * Default: a private in-memory SQLite database.
+   */
+  url?: string
+  /** The most connections the pool opens (default 10; an in-memory SQLite database has 1). */
+  maxConnections?: number
+  /** How long an operation waits for a free connection, in ms (default 30000). */
+  acquireTimeout?: number
+}
+
 /** What `execute` resolves with. */
 export interface DatabaseExecuteResult {
   /** Rows inserted, updated or deleted. */
@@ -544,11 +567,46 @@ export interface DatabaseExecuteResult {
   lastInsertId: number | string | null
 }
 
+/**
+ * The options of an `E2BSandboxCircuitBreaker` beside the circuit breaker's (whose
+ * `timeout` is the deadline of each request, an execution's whole output included:
+ * default 60000 ms; other defaults: `failureThreshold` 3, `resetTimeout` 120000 ms).
+ * Durations are in milliseconds.
+ */
+export interface E2BClientOptions {
+  /** The breaker's name (default 'e2b_sandbox'). */
+  name?: string
+  /**
+   * The API key (default `process.env.E2B_API_KEY`); `null` or '' for none. Sent in
+   * `X-API-Key` to the control plane only, never shown.
+   */
+  apiKey?: string | null
+  /** The control plane (default `process.env.E2B_API_URL`, else `https://api.${domain}`). */
+  apiUrl?: string
+  /** E2B's domain (default `process.env.E2B_DOMAIN`, else 'e2b.app'). */
+  domain?: string
+  /**
+   * Where every sandbox's code interpreter is reached instead of
+   * `https://49999-${sandboxId}.${domain}` (self-hosting, tests; default
+   * `process.env.E2B_SANDBOX_URL`); the sandbox is named in the `E2b-Sandbox-Id` header.
+   */
+  sandboxUrl?: string | null
+  /** How long a connection attempt may take, in ms (default 5000). */
+  connectTimeout?: number
+  /** The longest `Retry-After` honoured, in ms (default 3600000). */
+  maxRetryAfter?: number
+  /**
+   * Whether `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` apply (default
+   * `true`).
+   */
+  proxyFromEnv?: boolean
+}
+
 /** Options of `createSandbox(template, options)`. */
 export interface E2BCreateSandboxOptions {
   /**
-   * How long the sandbox lives, in **seconds** as E2B counts it (default 300); E2B kills it
-   * then. Extend it with `setSandboxTimeout`.
+   * How long the sandbox lives, in **seconds** as E2B counts it (default 300); E2B kills
+   * it then. Extend it with `setSandboxTimeout`.
    */
   timeout?: number
   /** Metadata to find the sandbox by (listed with it). */
@@ -560,8 +618,8 @@ export interface E2BCreateSandboxOptions {
 /** Options of `executeCode(sandboxId, code, options)`. */
 export interface E2BExecuteOptions {
   /**
-   * The language ('python', 'javascript', 'r', 'java', 'bash', ...; default: the sandbox's
-   * default Python context). Not together with `contextId`.
+   * The language ('python', 'javascript', 'r', 'java', 'bash', ...; default: the
+   * sandbox's default Python context). Not together with `contextId`.
    */
   language?: string
   /** A code context created with an E2B SDK's `createCodeContext`. Not with `language`. */
@@ -569,8 +627,8 @@ export interface E2BExecuteOptions {
   /** Environment variables of this execution only. */
   envVars?: Record<string, string>
   /**
-   * The deadline of this call in ms, output included (default: the breaker's `timeout`);
-   * `false` disables it.
+   * The deadline of this call in ms, output included (default: the breaker's
+   * `timeout`); `false` disables it.
    */
   timeout?: number | false
 }
@@ -631,46 +689,6 @@ export interface E2BExecutionResult {
   extra?: Record<string, unknown>
 }
 
-/** Options of an `E2BSandboxCircuitBreaker`. Durations are in milliseconds. */
-export interface E2BSandboxCircuitBreakerOptions {
-  /** The breaker's name (default 'e2b_sandbox'). */
-  name?: string
-  /**
-   * The API key (default `process.env.E2B_API_KEY`); `null` or '' for none. Sent in
-   * `X-API-Key` to the control plane only, never shown.
-   */
-  apiKey?: string | null
-  /** The control plane (default `process.env.E2B_API_URL`, else `https://api.${domain}`). */
-  apiUrl?: string
-  /** E2B's domain (default `process.env.E2B_DOMAIN`, else 'e2b.app'). */
-  domain?: string
-  /**
-   * Where every sandbox's code interpreter is reached instead of
-   * `https://49999-${sandboxId}.${domain}` (self-hosting, tests; default
-   * `process.env.E2B_SANDBOX_URL`); the sandbox is named in the `E2b-Sandbox-Id` header.
-   */
-  sandboxUrl?: string | null
-  /**
-   * The deadline of each request in ms, an execution's whole output included (default
-   * 60000); `false` disables it. An overrun rejects with `CircuitTimeoutError`.
-   */
-  timeout?: number | false
-  /** Consecutive failures that open the circuit (default 3). */
-  failureThreshold?: number
-  /** Consecutive successes in half-open that close the circuit (default 2). */
-  successThreshold?: number
-  /** How long the circuit stays open before a probe is let through, in ms (default 120000). */
-  resetTimeout?: number
-  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
-  halfOpenMaxCalls?: number
-  /** How long a connection attempt may take, in ms (default 5000). */
-  connectTimeout?: number
-  /** The longest `Retry-After` honoured, in ms (default 3600000). */
-  maxRetryAfter?: number
-  /** Whether `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` apply (default `true`). */
-  proxyFromEnv?: boolean
-}
-
 /** A sandbox as E2B lists it. */
 export interface E2BSandboxInfo {
   /** Its id. */
@@ -699,19 +717,21 @@ export interface E2BSandboxInfo {
   metadata: Record<string, string>
 }
 
+/** The input and output sizes of a trained or loaded built-in model. */
+export interface NeuralModelDimensions {
+  /** Features per prediction. */
+  inputs: number
+  /** Values per prediction. */
+  outputs: number
+}
+
 /**
- * Options of a `NeuralCircuitBreaker`. Durations are in milliseconds. Without `endpoint` the
- * model is the built-in one (trained with `train`); with it, a model server.
+ * The options of a `NeuralCircuitBreaker` beside the circuit breaker's (all but
+ * `timeout`: a prediction and a training have deadlines of their own). Durations are in
+ * milliseconds. Without `endpoint` the model is the built-in one (trained with `train`);
+ * with it, a model server.
  */
-export interface NeuralCircuitBreakerOptions {
-  /** Consecutive failures that open the circuit (default 5). */
-  failureThreshold?: number
-  /** Consecutive successes in half-open that close the circuit (default 2). */
-  successThreshold?: number
-  /** How long the circuit stays open before a probe is let through, in ms (default 60000). */
-  resetTimeout?: number
-  /** Probe calls admitted at once while half-open (default: `successThreshold`). */
-  halfOpenMaxCalls?: number
+export interface NeuralModelOptions {
   /**
    * The deadline of a prediction, in ms (default 30000). An overrun rejects with
    * `CircuitTimeoutError` and counts as a failure.
@@ -719,7 +739,8 @@ export interface NeuralCircuitBreakerOptions {
   predictTimeout?: number
   /**
    * The deadline of a training, in ms (default 120000). An overrun rejects with
-   * `CircuitTimeoutError`, counts as a failure, stops the training and keeps the model in use.
+   * `CircuitTimeoutError`, counts as a failure, stops the training and keeps the model
+   * in use.
    */
   trainTimeout?: number
   /** The base URL of a model server (`http://127.0.0.1:8000`): predictions go there. */
@@ -733,20 +754,18 @@ export interface NeuralCircuitBreakerOptions {
   model?: string
   /** The model version to ask for (default: the server's choice, usually the latest). */
   version?: string | number
-  /** Headers sent with every request to the server (authorization, say; never shown in errors). */
+  /**
+   * Headers sent with every request to the server (authorization, say; never shown in
+   * errors).
+   */
   headers?: Record<string, string>
   /** How long a connection attempt to the server may take, in ms (default 5000). */
   connectTimeout?: number
-  /** Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default `true`). */
+  /**
+   * Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default
+   * `true`).
+   */
   proxyFromEnv?: boolean
-}
-
-/** The input and output sizes of a trained or loaded built-in model. */
-export interface NeuralModelDimensions {
-  /** Features per prediction. */
-  inputs: number
-  /** Values per prediction. */
-  outputs: number
 }
 
 /** Options of `train(data, labels, options)`. */
@@ -759,7 +778,7 @@ export interface NeuralTrainOptions {
    * Widths of the hidden layers, ReLU between them (default `[32, 32]`; `[]`: a linear
    * model; at most 16 layers of 1 to 4096).
    */
-  hiddenSizes?: Array<number>
+  hiddenSizes?: number[]
 }
 
 /** What a training achieved. */
@@ -786,7 +805,7 @@ export interface TradingSystemOptions {
   /** Options of the order-execution `ApiCircuitBreaker`. */
   orderExecution?: ApiCircuitBreakerOptions
   /** Options of the `E2BSandboxCircuitBreaker`. */
-  e2B?: E2BSandboxCircuitBreakerOptions
+  e2b?: E2BSandboxCircuitBreakerOptions
   /** Options of the `NeuralCircuitBreaker`. */
   neural?: NeuralCircuitBreakerOptions
   /** Options of the `DatabaseCircuitBreaker` (its `url` is overridden by `databaseUrl`). */

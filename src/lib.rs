@@ -19,28 +19,11 @@
 
 mod breaker;
 mod database;
-mod database_options;
-mod database_params;
-mod database_rows;
-mod database_transaction;
 mod e2b;
-mod e2b_error;
-mod e2b_options;
-mod error;
-mod fast_path;
 mod http;
-mod http_body;
-mod http_error;
-mod http_options;
-mod js_error;
-mod js_helpers;
-mod metrics;
+mod js;
 mod neural;
-mod neural_args;
-mod neural_options;
-mod options;
-mod registry;
-mod settle;
+mod runtime;
 mod trading;
 
 /// The Rust API: circuit breakers, their config, metrics and registry, and the domain breakers.

@@ -1,28 +1,50 @@
-//! The `TradingSystemCircuitBreakers` class: every domain breaker, built from one options object.
+//! The `TradingSystemCircuitBreakers` class: every domain breaker, built from one options
+//! object whose nested options are those of the domain classes (declared in their folders).
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, Unknown};
-use napi::{Env, JsValue, Result, ValueType};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, Result};
 use napi_derive::napi;
+use neural_trader_binding_derive::OptionSet;
 use neural_trader_clients::http::ApiOptions;
 use neural_trader_clients::trading::{self as client, TradingOptions, BREAKER_NAMES};
-use neural_trader_resilience::ConfigError;
 
-use crate::database::DatabaseCircuitBreaker;
-use crate::database_options::read_database_options;
-use crate::e2b::E2BSandboxCircuitBreaker;
-use crate::e2b_options::read_e2b_options;
-use crate::error::throw_config_error;
-use crate::http::ApiCircuitBreaker;
-use crate::http_options::{entries, read_api_options, read_string, unknown_key};
-use crate::js_error::IntoJsError;
-use crate::neural::NeuralCircuitBreaker;
-use crate::neural_options::read_neural_options;
-use crate::registry::CircuitBreakerRegistry;
+use crate::breaker::{CircuitBreakerOptions, CircuitBreakerRegistry};
+use crate::database::{DatabaseCircuitBreaker, DatabaseClientOptions};
+use crate::e2b::{e2b_options, E2BClientOptions, E2BSandboxCircuitBreaker};
+use crate::http::{ApiCircuitBreaker, ApiClientOptions};
+use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec};
+use crate::js::options::{read, Both};
+use crate::neural::{neural_options, NeuralCircuitBreaker, NeuralModelOptions};
 
-const KEYS: &str =
-    "marketDataUrl, orderExecutionUrl, databaseUrl, marketData, orderExecution, e2b, neural, database";
+/// Options of `TradingSystemCircuitBreakers`.
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Default, OptionSet)]
+#[option_set(what = "a trading system option")]
+pub struct TradingSystemOptions {
+    /// Base URL of the market-data API.
+    pub market_data_url: Option<String>,
+    /// Base URL of the order-execution API.
+    pub order_execution_url: Option<String>,
+    /// The database URL (default: SQLite in memory).
+    pub database_url: Option<String>,
+    /// Options of the market-data `ApiCircuitBreaker`.
+    #[napi(ts_type = "ApiCircuitBreakerOptions")]
+    pub market_data: Option<Both<ApiClientOptions, CircuitBreakerOptions>>,
+    /// Options of the order-execution `ApiCircuitBreaker`.
+    #[napi(ts_type = "ApiCircuitBreakerOptions")]
+    pub order_execution: Option<Both<ApiClientOptions, CircuitBreakerOptions>>,
+    /// Options of the `E2BSandboxCircuitBreaker`.
+    #[napi(ts_type = "E2BSandboxCircuitBreakerOptions", js_name = "e2b")]
+    pub e2b: Option<Both<E2BClientOptions, CircuitBreakerOptions>>,
+    /// Options of the `NeuralCircuitBreaker`.
+    #[napi(ts_type = "NeuralCircuitBreakerOptions")]
+    pub neural: Option<Both<NeuralModelOptions, CircuitBreakerOptions>>,
+    /// Options of the `DatabaseCircuitBreaker` (its `url` is overridden by `databaseUrl`).
+    #[napi(ts_type = "DatabaseCircuitBreakerOptions")]
+    pub database: Option<Both<DatabaseClientOptions, CircuitBreakerOptions>>,
+}
 
 /// Every breaker of a trading system: `marketDataApi` and `orderExecutionApi`
 /// (ApiCircuitBreakers), `e2bSandbox`, `neuralPredictor` (the built-in model unless a remote one
@@ -32,8 +54,15 @@ pub struct TradingSystemCircuitBreakers {
     inner: Arc<client::TradingSystemCircuitBreakers>,
 }
 
-fn with_base(env: &Env, options: Option<Unknown<'_>>, url: Option<String>) -> Result<ApiOptions> {
-    let mut options = read_api_options(env, options)?;
+fn api(
+    env: &Env,
+    options: Option<Both<ApiClientOptions, CircuitBreakerOptions>>,
+    url: Option<String>,
+) -> Result<ApiOptions> {
+    let Both(own, breaker) = options.unwrap_or_default();
+    let mut options = own
+        .options(&breaker, ApiOptions::default())
+        .map_err(|e| e.into_js_error().into_napi_error(env))?;
     if url.is_some() {
         options.base_url = url;
     }
@@ -41,55 +70,23 @@ fn with_base(env: &Env, options: Option<Unknown<'_>>, url: Option<String>) -> Re
 }
 
 fn read_trading_options(env: &Env, options: Option<Unknown<'_>>) -> Result<TradingOptions> {
-    let mut urls: [Option<String>; 3] = [None, None, None];
-    let mut nested: [Option<Unknown<'_>>; 5] = [None, None, None, None, None];
-    if let Some(options) = options {
-        match options.get_type()? {
-            ValueType::Undefined | ValueType::Null => {}
-            ValueType::Object if !options.is_array()? => {
-                let object: Object = unsafe { options.cast()? };
-                for (key, value) in entries(&object)? {
-                    let slot = match key.as_str() {
-                        "marketDataUrl" => Err(0),
-                        "orderExecutionUrl" => Err(1),
-                        "databaseUrl" => Err(2),
-                        "marketData" => Ok(0),
-                        "orderExecution" => Ok(1),
-                        "e2b" => Ok(2),
-                        "neural" => Ok(3),
-                        "database" => Ok(4),
-                        _ => return Err(unknown_key(env, "trading system", &key, KEYS)),
-                    };
-                    match slot {
-                        Err(i) => {
-                            let field = ["marketDataUrl", "orderExecutionUrl", "databaseUrl"][i];
-                            urls[i] = Some(read_string(env, field, &value)?);
-                        }
-                        Ok(i) => nested[i] = Some(value),
-                    }
-                }
-            }
-            _ => {
-                let message = "The \"options\" argument must be of type object".to_string();
-                return Err(throw_config_error(
-                    env,
-                    &ConfigError::invalid_type("options", message.clone()),
-                    &message,
-                ));
-            }
-        }
+    let o: TradingSystemOptions = read(env, "options", options)?;
+    let Both(own, breaker) = o.database.unwrap_or_default();
+    let mut database = own
+        .options(&breaker)
+        .map_err(|e| e.into_js_error().into_napi_error(env))?;
+    if o.database_url.is_some() {
+        database.url = o.database_url;
     }
-    let [market_url, orders_url, database_url] = urls;
-    let [market, orders, e2b, neural, database] = nested;
-    let mut database = read_database_options(env, database)?;
-    if database_url.is_some() {
-        database.url = database_url;
-    }
+    let Both(own, breaker) = o.e2b.unwrap_or_default();
+    let e2b = e2b_options(env, own, &breaker)?;
+    let Both(own, breaker) = o.neural.unwrap_or_default();
+    let neural = neural_options(env, "neural_predictor", own, &breaker)?;
     Ok(TradingOptions {
-        market_data: with_base(env, market, market_url)?,
-        order_execution: with_base(env, orders, orders_url)?,
-        e2b: read_e2b_options(env, e2b)?,
-        neural: read_neural_options(env, "neural_predictor", neural)?,
+        market_data: api(env, o.market_data, o.market_data_url)?,
+        order_execution: api(env, o.order_execution, o.order_execution_url)?,
+        e2b,
+        neural,
         database,
     })
 }
@@ -106,14 +103,7 @@ impl TradingSystemCircuitBreakers {
         let inner = napi::bindgen_prelude::within_runtime_if_available(|| {
             client::TradingSystemCircuitBreakers::with_options(options)
         })
-        .map_err(|e| {
-            crate::js_error::JsErrorSpec::new(
-                crate::js_error::ErrorClass::TypeError,
-                e.code(),
-                e.to_string(),
-            )
-            .into_napi_error(&env)
-        })?;
+        .map_err(|e| e.into_js_error().into_napi_error(&env))?;
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -178,39 +168,7 @@ impl TradingSystemCircuitBreakers {
 }
 
 impl IntoJsError for client::TradingError {
-    fn into_js_error(self) -> crate::js_error::JsErrorSpec {
-        crate::js_error::JsErrorSpec::new(
-            crate::js_error::ErrorClass::TypeError,
-            self.code(),
-            self.to_string(),
-        )
+    fn into_js_error(self) -> JsErrorSpec {
+        JsErrorSpec::new(ErrorClass::TypeError, self.code(), self.to_string())
     }
-}
-
-/// Options of `TradingSystemCircuitBreakers`.
-#[napi(object)]
-// Only its typing is used: the constructor reads the options strictly, key by key.
-#[allow(dead_code)]
-pub struct TradingSystemOptions {
-    /// Base URL of the market-data API.
-    pub market_data_url: Option<String>,
-    /// Base URL of the order-execution API.
-    pub order_execution_url: Option<String>,
-    /// The database URL (default: SQLite in memory).
-    pub database_url: Option<String>,
-    /// Options of the market-data `ApiCircuitBreaker`.
-    #[napi(ts_type = "ApiCircuitBreakerOptions")]
-    pub market_data: Option<Object<'static>>,
-    /// Options of the order-execution `ApiCircuitBreaker`.
-    #[napi(ts_type = "ApiCircuitBreakerOptions")]
-    pub order_execution: Option<Object<'static>>,
-    /// Options of the `E2BSandboxCircuitBreaker`.
-    #[napi(ts_type = "E2BSandboxCircuitBreakerOptions")]
-    pub e2b: Option<Object<'static>>,
-    /// Options of the `NeuralCircuitBreaker`.
-    #[napi(ts_type = "NeuralCircuitBreakerOptions")]
-    pub neural: Option<Object<'static>>,
-    /// Options of the `DatabaseCircuitBreaker` (its `url` is overridden by `databaseUrl`).
-    #[napi(ts_type = "DatabaseCircuitBreakerOptions")]
-    pub database: Option<Object<'static>>,
 }

@@ -1,5 +1,6 @@
 //! Breaker configuration, its defaults and its validation.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -73,15 +74,15 @@ impl CircuitBreakerConfig {
 
     /// Checks every field against its range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_count("failure_threshold", self.failure_threshold, MAX_THRESHOLD)?;
-        check_count("success_threshold", self.success_threshold, MAX_THRESHOLD)?;
+        validate_count("failure_threshold", self.failure_threshold, MAX_THRESHOLD)?;
+        validate_count("success_threshold", self.success_threshold, MAX_THRESHOLD)?;
         if let Some(n) = self.half_open_max_calls {
-            check_count("half_open_max_calls", n, MAX_HALF_OPEN_CALLS)?;
+            validate_count("half_open_max_calls", n, MAX_HALF_OPEN_CALLS)?;
         }
         if self.has_timeout() {
-            check_duration("timeout", self.timeout)?;
+            validate_duration("timeout", self.timeout)?;
         }
-        check_duration("reset_timeout", self.reset_timeout)
+        validate_duration("reset_timeout", self.reset_timeout)
     }
 
     /// A copy with every out-of-range field moved to the nearest valid value (a threshold of 0
@@ -113,27 +114,35 @@ pub(crate) fn duration_ms_ceil(d: Duration) -> u64 {
     u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
-fn check_count(field: &'static str, value: u32, max: u32) -> Result<(), ConfigError> {
+/// Checks a count: an integer from 1 to `max`.
+pub fn validate_count(field: &'static str, value: u32, max: u32) -> Result<(), ConfigError> {
     if (1..=max).contains(&value) {
         Ok(())
     } else {
         Err(ConfigError::out_of_range(
             field,
-            format!("must be an integer from 1 to {max}, got {value}"),
+            format!("an integer >= 1 and <= {max}"),
+            value.to_string(),
         ))
     }
 }
 
-fn check_duration(field: &'static str, value: Duration) -> Result<(), ConfigError> {
+/// Checks a duration: more than zero and at most [`MAX_DURATION_MS`].
+pub fn validate_duration(field: &'static str, value: Duration) -> Result<(), ConfigError> {
     if value.is_zero() || duration_ms_ceil(value) > MAX_DURATION_MS {
         Err(ConfigError::out_of_range(
             field,
-            format!("must be a positive duration of at most {MAX_DURATION_MS} ms, got {value:?}"),
+            DURATION_RANGE,
+            format!("{value:?}"),
         ))
     } else {
         Ok(())
     }
 }
+
+/// What every duration must be, in the words of [`ConfigError::expected`].
+pub const DURATION_RANGE: &str = "a finite number of milliseconds > 0 and <= 281474976710656";
+const _: () = assert!(MAX_DURATION_MS == 281_474_976_710_656);
 
 /// What kind of configuration mistake a [`ConfigError`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -157,43 +166,63 @@ impl ConfigErrorKind {
     }
 }
 
-/// A rejected configuration value: which field, what kind of mistake, and a readable message.
+/// A rejected configuration value, as data: which field, what kind of mistake, what was
+/// expected and what was given. Each language renders it in its own words: `Display` here
+/// (`failure_threshold must be an integer >= 1 and <= 1073741823, got 0`), the Node.js
+/// binding as Node's own messages (`The value of "failureThreshold" is out of range. ...`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The field (or argument) at fault, as named in Rust (`failure_threshold`).
-    pub field: &'static str,
+    /// The field (or argument) at fault, as named in Rust (`failure_threshold`); a binding may
+    /// name it as its users spell it.
+    pub field: Cow<'static, str>,
     /// The kind of mistake.
     pub kind: ConfigErrorKind,
-    /// What was expected and what was given.
-    pub message: String,
+    /// What the value must be, as a phrase that follows "must be" (`an integer >= 1`).
+    pub expected: Cow<'static, str>,
+    /// The value given, as text (empty when it is not worth showing, such as a secret).
+    pub received: String,
 }
 
 impl ConfigError {
-    /// A value outside its range.
-    pub fn out_of_range(field: &'static str, message: impl Into<String>) -> Self {
+    fn new(
+        kind: ConfigErrorKind,
+        field: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> Self {
         Self {
-            field,
-            kind: ConfigErrorKind::OutOfRange,
-            message: message.into(),
+            field: field.into(),
+            kind,
+            expected: expected.into(),
+            received: received.into(),
         }
+    }
+
+    /// A value outside its range.
+    pub fn out_of_range(
+        field: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> Self {
+        Self::new(ConfigErrorKind::OutOfRange, field, expected, received)
     }
 
     /// A value of the wrong type.
-    pub fn invalid_type(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            kind: ConfigErrorKind::InvalidType,
-            message: message.into(),
-        }
+    pub fn invalid_type(
+        field: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> Self {
+        Self::new(ConfigErrorKind::InvalidType, field, expected, received)
     }
 
     /// A value that is not allowed.
-    pub fn invalid_value(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            kind: ConfigErrorKind::InvalidValue,
-            message: message.into(),
-        }
+    pub fn invalid_value(
+        field: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> Self {
+        Self::new(ConfigErrorKind::InvalidValue, field, expected, received)
     }
 
     /// The stable error code (`ERR_OUT_OF_RANGE`, ...).
@@ -204,7 +233,11 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.field, self.message)
+        write!(f, "{} must be {}", self.field, self.expected)?;
+        if !self.received.is_empty() {
+            write!(f, ", got {}", self.received)?;
+        }
+        Ok(())
     }
 }
 
@@ -215,7 +248,8 @@ pub fn validate_name(name: &str) -> Result<(), ConfigError> {
     if name.is_empty() {
         Err(ConfigError::invalid_value(
             "name",
-            "must be a non-empty string",
+            "a non-empty string",
+            "''",
         ))
     } else {
         Ok(())

@@ -44,8 +44,8 @@ mod sync;
 pub use breaker::CircuitBreaker;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use config::{
-    validate_name, CircuitBreakerConfig, ConfigError, ConfigErrorKind, MAX_DURATION_MS,
-    MAX_HALF_OPEN_CALLS, MAX_THRESHOLD,
+    validate_count, validate_duration, validate_name, CircuitBreakerConfig, ConfigError,
+    ConfigErrorKind, DURATION_RANGE, MAX_DURATION_MS, MAX_HALF_OPEN_CALLS, MAX_THRESHOLD,
 };
 pub use error::{CallError, CircuitBreakerError, Rejected};
 pub use metrics::CircuitBreakerMetrics;

@@ -81,7 +81,10 @@ impl DatabaseCircuitBreaker {
         options: DatabaseOptions,
     ) -> Result<Self, DbError> {
         let breaker = CircuitBreaker::try_new(name, options.breaker)
-            .map_err(|e| DbError::new(DbErrorKind::ParamValue, e.message))?;
+            .map_err(|e| DbError::new(DbErrorKind::ParamValue, e.to_string()))?;
+        options
+            .validate()
+            .map_err(|e| DbError::new(DbErrorKind::ParamValue, e.to_string()))?;
         let shared = if options.url.is_none() {
             Shared::memory(options.acquire_timeout)
         } else {

@@ -7,7 +7,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use neural_trader_resilience::CircuitBreakerConfig;
+use neural_trader_resilience::{
+    validate_count, validate_duration, CircuitBreakerConfig, ConfigError,
+};
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -32,6 +34,15 @@ pub struct DatabaseOptions {
     /// The breaker's configuration. Its `timeout` bounds each query and each whole
     /// transaction.
     pub breaker: CircuitBreakerConfig,
+}
+
+impl DatabaseOptions {
+    /// Checks every field but `url` (parsed when the pool is made) and `breaker` (checked when
+    /// the breaker is made) against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_count("max_connections", self.max_connections, MAX_CONNECTIONS)?;
+        validate_duration("acquire_timeout", self.acquire_timeout)
+    }
 }
 
 impl Default for DatabaseOptions {

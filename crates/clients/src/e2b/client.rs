@@ -105,6 +105,7 @@ impl E2BSandboxCircuitBreaker {
         breaker: Arc<CircuitBreaker>,
         options: E2BOptions,
     ) -> Result<Self, E2BError> {
+        options.validate().map_err(ApiError::Config)?;
         let api_key = options.api_key.clone().filter(|k| !k.is_empty());
         if let Some(key) = &api_key {
             if HeaderValue::from_str(key).is_err() {

@@ -36,6 +36,7 @@ pub use error::E2BError;
 pub use execute::ExecutionParser;
 pub use execution::{ExecResult, Execution, ExecutionError};
 pub use options::{
-    CreateOptions, E2BOptions, ExecuteOptions, DEFAULT_DOMAIN, DEFAULT_NAME,
+    validate_seconds, CreateOptions, E2BOptions, ExecuteOptions, DEFAULT_DOMAIN, DEFAULT_NAME,
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_SANDBOX_TIMEOUT_SECS, INTERPRETER_PORT,
+    MAX_SANDBOX_TIMEOUT_SECS,
 };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use neural_trader_resilience::CircuitBreakerConfig;
+use neural_trader_resilience::{validate_duration, CircuitBreakerConfig, ConfigError};
 
 use crate::http::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRY_AFTER};
 use crate::redact::redact_url_str;
@@ -104,6 +104,12 @@ impl E2BOptions {
         }
     }
 
+    /// Checks every field but `breaker` (checked when the breaker is made) against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_duration("connect_timeout", self.connect_timeout)?;
+        validate_duration("max_retry_after", self.max_retry_after)
+    }
+
     /// The control plane's URL: `api_url`, or `https://api.{domain}`.
     pub fn resolved_api_url(&self) -> String {
         match &self.api_url {
@@ -158,6 +164,29 @@ pub struct CreateOptions {
     pub metadata: BTreeMap<String, String>,
     /// Environment variables of every process in the sandbox (executions included).
     pub env_vars: BTreeMap<String, String>,
+}
+
+impl CreateOptions {
+    /// Checks `timeout_secs` (see [`validate_seconds`]).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_seconds("timeout_secs", self.timeout_secs)
+    }
+}
+
+/// The longest sandbox lifetime E2B takes, in seconds (its API's `int32`).
+pub const MAX_SANDBOX_TIMEOUT_SECS: u32 = i32::MAX as u32;
+
+/// Checks a sandbox lifetime in seconds: at most [`MAX_SANDBOX_TIMEOUT_SECS`].
+pub fn validate_seconds(field: &'static str, secs: u32) -> Result<(), ConfigError> {
+    if secs <= MAX_SANDBOX_TIMEOUT_SECS {
+        Ok(())
+    } else {
+        Err(ConfigError::out_of_range(
+            field,
+            format!("an integer number of seconds >= 0 and <= {MAX_SANDBOX_TIMEOUT_SECS}"),
+            secs.to_string(),
+        ))
+    }
 }
 
 impl Default for CreateOptions {

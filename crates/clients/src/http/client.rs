@@ -89,6 +89,7 @@ impl ApiCircuitBreaker {
         breaker: Arc<CircuitBreaker>,
         options: ApiOptions,
     ) -> Result<Self, ApiError> {
+        options.validate()?;
         let base_url = options
             .base_url
             .as_deref()

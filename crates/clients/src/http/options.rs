@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
-use neural_trader_resilience::CircuitBreakerConfig;
+use neural_trader_resilience::{validate_duration, CircuitBreakerConfig, ConfigError};
 
 use super::classify::DEFAULT_MAX_RETRY_AFTER;
 
 /// The deadline of a request by default (10 s): connect, send, headers and the whole body.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest `max_response_bytes` accepted: 2^53 - 1 (JavaScript's largest safe integer).
+pub const MAX_RESPONSE_BYTES_LIMIT: u64 = (1 << 53) - 1;
 
 /// How long a connection attempt may take by default (5 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,6 +68,22 @@ impl ApiOptions {
             reset_timeout: Duration::from_secs(30),
             half_open_max_calls: None,
         }
+    }
+}
+
+impl ApiOptions {
+    /// Checks every field but `breaker` (checked when the breaker is made) against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_duration("connect_timeout", self.connect_timeout)?;
+        validate_duration("max_retry_after", self.max_retry_after)?;
+        if !(1..=MAX_RESPONSE_BYTES_LIMIT).contains(&self.max_response_bytes) {
+            return Err(ConfigError::out_of_range(
+                "max_response_bytes",
+                format!("an integer >= 1 and <= {MAX_RESPONSE_BYTES_LIMIT}"),
+                self.max_response_bytes.to_string(),
+            ));
+        }
+        Ok(())
     }
 }
 

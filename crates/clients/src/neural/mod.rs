@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use neural_trader_resilience::{CallError, CircuitBreaker, CircuitBreakerConfig, Outcome};
+use neural_trader_resilience::{
+    validate_duration, CallError, CircuitBreaker, CircuitBreakerConfig, ConfigError, Outcome,
+};
 
 pub use builtin::{BuiltinModel, TrainOptions, TrainReport};
 pub use error::NeuralError;
@@ -46,6 +48,18 @@ pub struct NeuralOptions {
     pub train_timeout: Duration,
     /// `None`: the built-in model; `Some`: a model server.
     pub remote: Option<RemoteOptions>,
+}
+
+impl NeuralOptions {
+    /// Checks every field but `breaker` (checked when the breaker is made) against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_duration("predict_timeout", self.predict_timeout)?;
+        validate_duration("train_timeout", self.train_timeout)?;
+        if let Some(remote) = &self.remote {
+            remote.validate()?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for NeuralOptions {
@@ -133,16 +147,9 @@ impl NeuralCircuitBreaker {
         breaker: Arc<CircuitBreaker>,
         options: NeuralOptions,
     ) -> Result<Self, NeuralError> {
-        for (what, d) in [
-            ("predict", options.predict_timeout),
-            ("train", options.train_timeout),
-        ] {
-            if d.is_zero() {
-                return Err(NeuralError::InvalidOption(format!(
-                    "the {what} timeout must be positive"
-                )));
-            }
-        }
+        options
+            .validate()
+            .map_err(|e| NeuralError::InvalidOption(e.to_string()))?;
         let backend = match options.remote {
             None => Backend::Builtin(Arc::new(BuiltinModel::new())),
             Some(remote) => {

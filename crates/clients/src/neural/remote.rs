@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use neural_trader_resilience::{CircuitBreaker, Outcome};
+use neural_trader_resilience::{validate_duration, CircuitBreaker, ConfigError, Outcome};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -41,6 +41,26 @@ pub struct RemoteOptions {
 }
 
 impl RemoteOptions {
+    /// Checks every field against its range: a model name and version that are not empty, a
+    /// positive connect timeout.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.model.is_empty() {
+            return Err(ConfigError::invalid_value(
+                "model",
+                "a non-empty string",
+                "''",
+            ));
+        }
+        if self.version.as_deref() == Some("") {
+            return Err(ConfigError::invalid_value(
+                "version",
+                "a non-empty string",
+                "''",
+            ));
+        }
+        validate_duration("connect_timeout", self.connect_timeout)
+    }
+
     /// `model` on the server at `endpoint` speaking `protocol`; the latest version, no extra
     /// headers, the HTTP layer's connect timeout, proxies from the environment.
     ///

@@ -1,5 +1,7 @@
 //! Training data: validation, standardisation and the training options.
 
+use neural_trader_resilience::{validate_count, ConfigError};
+
 use crate::neural::error::NeuralError;
 
 /// Options of [`super::BuiltinModel::train_blocking`].
@@ -25,6 +27,8 @@ impl Default for TrainOptions {
 
 /// Largest accepted number of epochs.
 pub const MAX_EPOCHS: u32 = 1_000_000;
+/// Largest accepted number of hidden layers.
+pub const MAX_LAYERS: usize = 16;
 /// Largest accepted hidden layer width.
 pub const MAX_HIDDEN: usize = 4096;
 /// Largest accepted number of weights and biases (16 million: with the optimizer's state, about
@@ -32,29 +36,29 @@ pub const MAX_HIDDEN: usize = 4096;
 pub const MAX_PARAMETERS: usize = 16_000_000;
 
 impl TrainOptions {
-    pub(crate) fn validate(&self) -> Result<(), NeuralError> {
-        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
-            return Err(NeuralError::InvalidOption(format!(
-                "epochs must be an integer from 1 to {MAX_EPOCHS}"
-            )));
-        }
+    /// Checks every field against its range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_count("epochs", self.epochs, MAX_EPOCHS)?;
         if !(self.learning_rate.is_finite()
             && self.learning_rate > 0.0
             && self.learning_rate <= 10.0)
         {
-            return Err(NeuralError::InvalidOption(
-                "learningRate must be a finite number > 0 and <= 10".into(),
+            return Err(ConfigError::out_of_range(
+                "learning_rate",
+                "a finite number > 0 and <= 10",
+                self.learning_rate.to_string(),
             ));
         }
-        if self.hidden_sizes.len() > 16
-            || self
-                .hidden_sizes
-                .iter()
-                .any(|&n| !(1..=MAX_HIDDEN).contains(&n))
-        {
-            return Err(NeuralError::InvalidOption(format!(
-                "hiddenSizes must be at most 16 layer widths from 1 to {MAX_HIDDEN}"
-            )));
+        if self.hidden_sizes.len() > MAX_LAYERS {
+            return Err(ConfigError::out_of_range(
+                "hidden_sizes",
+                format!("at most {MAX_LAYERS} layer widths"),
+                format!("{} widths", self.hidden_sizes.len()),
+            ));
+        }
+        for &n in &self.hidden_sizes {
+            let width = u32::try_from(n).unwrap_or(u32::MAX);
+            validate_count("hidden_sizes", width, MAX_HIDDEN as u32)?;
         }
         Ok(())
     }

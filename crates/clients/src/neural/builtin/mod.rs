@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-pub use data::{TrainOptions, TrainReport, MAX_EPOCHS, MAX_HIDDEN, MAX_PARAMETERS};
+pub use data::{TrainOptions, TrainReport, MAX_EPOCHS, MAX_HIDDEN, MAX_LAYERS, MAX_PARAMETERS};
 
 use crate::neural::error::NeuralError;
 use data::{Dataset, Standardizer};
@@ -34,7 +34,9 @@ pub fn check_training(
     labels: &[Vec<f64>],
     options: &TrainOptions,
 ) -> Result<(), NeuralError> {
-    options.validate()?;
+    options
+        .validate()
+        .map_err(|e| NeuralError::InvalidOption(e.to_string()))?;
     Dataset::new(data, labels)?.check_size(options)
 }
 
@@ -132,7 +134,9 @@ impl BuiltinModel {
         options: &TrainOptions,
         cancel: &AtomicBool,
     ) -> Result<TrainReport, NeuralError> {
-        options.validate()?;
+        options
+            .validate()
+            .map_err(|e| NeuralError::InvalidOption(e.to_string()))?;
         let dataset = Dataset::new(data, labels)?;
         dataset.check_size(options)?;
         let (trained, report) = mlp::train(&dataset, options, cancel)?;

@@ -1,6 +1,6 @@
 //! The `CircuitBreaker` class.
 //!
-//! `call(fn)` is not a method of this class: it runs in JavaScript (`resilience.js`) and reads the
+//! `call(fn)` is not a method of this class: it runs in JavaScript (`lib/call.js`) and reads the
 //! breaker's state from memory shared with Rust (see `fast_path.rs`), so a call through a closed
 //! circuit never crosses into native code. Its typing comes from `dts-header.d.ts`.
 
@@ -11,9 +11,10 @@ use napi::{Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
-use crate::fast_path::BreakerHandle;
-use crate::metrics::CircuitBreakerMetrics;
-use crate::options::{read_name, read_options, CircuitBreakerOptions};
+use super::fast_path::BreakerHandle;
+use super::{CircuitBreakerMetrics, CircuitBreakerOptions};
+use crate::js::errors::IntoJsError;
+use crate::js::options::{self, read_name};
 
 /// A circuit breaker (CLOSED / OPEN / HALF_OPEN) whose state lives in Rust and is shared by every
 /// worker thread that holds it. Wrap async calls with `call(fn)`.
@@ -38,7 +39,7 @@ impl CircuitBreaker {
     )]
     pub fn new(env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
         let name = read_name(&env, name)?;
-        let config = read_options(&env, options)?;
+        let config = read_config(&env, options)?;
         Ok(Self::wrap(Arc::new(core::CircuitBreaker::new(
             name, config,
         ))))
@@ -87,9 +88,19 @@ impl CircuitBreaker {
         self.inner.clear_metrics()
     }
 
-    /// The handle `resilience.js` uses for the per-call path.
+    /// The handle `lib/call.js` uses for the per-call path.
     #[napi(skip_typescript, js_name = "__handle")]
     pub fn handle(&self) -> External<BreakerHandle> {
         External::new(BreakerHandle(Arc::clone(&self.inner)))
     }
+}
+
+/// Reads a breaker's options argument into the core's config.
+pub(crate) fn read_config(
+    env: &Env,
+    options: Option<Unknown>,
+) -> Result<core::CircuitBreakerConfig> {
+    let options: CircuitBreakerOptions = options::read(env, "options", options)?;
+    core::CircuitBreakerConfig::try_from(&options)
+        .map_err(|e| e.into_js_error().into_napi_error(env))
 }

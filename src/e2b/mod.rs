@@ -2,25 +2,33 @@
 //! one circuit breaker, on the binding's Tokio runtime.
 //!
 //! Every call method returns a Promise; bad arguments reject it (never throw) with a
-//! `TypeError` / `RangeError`. Only the constructor throws.
+//! `TypeError` / `RangeError`. Only the constructor throws. Options are in `options.rs`, the
+//! typings of an execution in `results.rs`, errors in `error.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod error;
+mod options;
+mod results;
+
 use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown};
+use napi::{Env, Result, Unknown, ValueType};
 use napi_derive::napi;
 use neural_trader_clients::e2b::{self as client, E2BError, SandboxInfo};
+use neural_trader_resilience as core;
 
-use crate::breaker::CircuitBreaker;
-use crate::e2b_error::E2BFailure;
-use crate::e2b_options::{
-    read_argument, read_create_options, read_e2b_options, read_execute_options, read_seconds,
-    read_template,
+use self::error::E2BFailure;
+pub(crate) use self::options::{e2b_options, E2BClientOptions};
+use self::options::{
+    read_create_options, read_e2b_options, read_execute_options, read_seconds_argument,
 };
-use crate::http::rejected;
-use crate::js_error::{parse_json, spawn, IntoJsError};
-use crate::metrics::CircuitBreakerMetrics;
+use crate::breaker::breaker_accessors;
+use crate::js::errors::IntoJsError;
+use crate::js::options::read_string_argument;
+use crate::js::parse_json;
+use crate::js::promise::promise;
+use crate::runtime::{spawn, FirstPoll};
 
 /// E2B sandboxes behind a circuit breaker, over E2B's REST protocol (`https://api.e2b.app` and
 /// each sandbox's code interpreter). Connection errors, timeouts, 5xx and 429 count against E2B
@@ -91,18 +99,31 @@ where
 {
     spawn(
         env,
-        async move { Ok::<_, E2BError>(call.await.map_err(E2BFailure::from)) },
-        move |env, result| match result {
-            Ok(value) => convert(env, value),
-            Err(failure) => Err(failure.into_js(env)),
-        },
+        FirstPoll::JsThread,
+        async move { call.await.map_err(E2BFailure::from) },
+        convert,
+        |env, failure: E2BFailure| failure.into_js(env),
     )
+}
+
+/// Reads `createSandbox`'s `template` (`undefined`: 'base').
+fn read_template(env: &Env, template: Option<Unknown<'_>>) -> Result<String> {
+    match template {
+        Some(value) if value.get_type()? != ValueType::Undefined => {
+            read_string_argument(env, "template", Some(value))
+        }
+        _ => Ok("base".to_string()),
+    }
 }
 
 impl E2BSandboxCircuitBreaker {
     /// Wraps a client built elsewhere (by the trading system, say).
     pub(crate) fn wrap(inner: Arc<client::E2BSandboxCircuitBreaker>) -> Self {
         Self { inner }
+    }
+
+    fn core_breaker(&self) -> Arc<core::CircuitBreaker> {
+        self.inner.breaker()
     }
 }
 
@@ -120,7 +141,7 @@ impl E2BSandboxCircuitBreaker {
     pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
         let options = read_e2b_options(&env, options)?;
         let inner = client::E2BSandboxCircuitBreaker::with_options(options)
-            .map_err(|e| crate::http_error::throw(&env, e.into_js_error()))?;
+            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -130,37 +151,6 @@ impl E2BSandboxCircuitBreaker {
     #[napi(getter)]
     pub fn configured(&self) -> bool {
         self.inner.configured()
-    }
-
-    /// The breaker's name.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.name().to_string()
-    }
-
-    /// The current state of the breaker.
-    #[napi(getter, ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn state(&self) -> &'static str {
-        self.inner.breaker().state().as_str()
-    }
-
-    /// The current state (same as the `state` getter).
-    #[napi(ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn get_state(&self) -> &'static str {
-        self.state()
-    }
-
-    /// A snapshot of the breaker's counters (`ignoredCalls`: 4xx and vanished sandboxes).
-    #[napi]
-    pub fn get_metrics(&self) -> CircuitBreakerMetrics {
-        self.inner.metrics().into()
-    }
-
-    /// The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
-    /// breaker).
-    #[napi(getter)]
-    pub fn breaker(&self) -> CircuitBreaker {
-        CircuitBreaker::wrap(self.inner.breaker())
     }
 
     /// Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
@@ -175,18 +165,16 @@ impl E2BSandboxCircuitBreaker {
         template: Option<Unknown<'env>>,
         options: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let args = read_template(env, template)
-            .and_then(|template| Ok((template, read_create_options(env, options)?)));
-        let (template, options) = match args {
-            Ok(args) => args,
-            Err(e) => return rejected(env, e),
-        };
-        let inner = Arc::clone(&self.inner);
-        settle(
-            env,
-            async move { inner.create_sandbox_with(&template, options).await },
-            |_, id| Ok(id),
-        )
+        promise(env, || {
+            let template = read_template(env, template)?;
+            let options = read_create_options(env, options)?;
+            let inner = Arc::clone(&self.inner);
+            settle(
+                env,
+                async move { inner.create_sandbox_with(&template, options).await },
+                |_, id| Ok(id),
+            )
+        })
     }
 
     /// Runs `code` in the sandbox and resolves with `{ stdout, stderr, results, error,
@@ -204,23 +192,20 @@ impl E2BSandboxCircuitBreaker {
         code: Option<Unknown<'env>>,
         options: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let args = read_argument(env, "sandboxId", sandbox_id).and_then(|id| {
-            let code = read_argument(env, "code", code)?;
-            Ok((id, code, read_execute_options(env, options)?))
-        });
-        let (id, code, options) = match args {
-            Ok(args) => args,
-            Err(e) => return rejected(env, e),
-        };
-        let inner = Arc::clone(&self.inner);
-        settle(
-            env,
-            async move {
-                let execution = inner.execute_code_with(&id, &code, options).await?;
-                Ok(execution.to_json())
-            },
-            |env, json| parse_json(env, &json),
-        )
+        promise(env, || {
+            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
+            let code = read_string_argument(env, "code", code)?;
+            let options = read_execute_options(env, options)?;
+            let inner = Arc::clone(&self.inner);
+            settle(
+                env,
+                async move {
+                    let execution = inner.execute_code_with(&id, &code, options).await?;
+                    Ok(execution.to_json())
+                },
+                |env, json| parse_json(env, &json),
+            )
+        })
     }
 
     /// Kills a sandbox: resolves with `true`, or `false` when it was already gone.
@@ -233,13 +218,12 @@ impl E2BSandboxCircuitBreaker {
         env: &'env Env,
         sandbox_id: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, bool>> {
-        let id = match read_argument(env, "sandboxId", sandbox_id) {
-            Ok(id) => id,
-            Err(e) => return rejected(env, e),
-        };
-        let inner = Arc::clone(&self.inner);
-        settle(env, async move { inner.stop_sandbox(&id).await }, |_, b| {
-            Ok(b)
+        promise(env, || {
+            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
+            let inner = Arc::clone(&self.inner);
+            settle(env, async move { inner.stop_sandbox(&id).await }, |_, b| {
+                Ok(b)
+            })
         })
     }
 
@@ -255,18 +239,16 @@ impl E2BSandboxCircuitBreaker {
         sandbox_id: Option<Unknown<'env>>,
         seconds: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, ()>> {
-        let args = read_argument(env, "sandboxId", sandbox_id)
-            .and_then(|id| Ok((id, read_seconds(env, "seconds", seconds)?)));
-        let (id, seconds) = match args {
-            Ok(args) => args,
-            Err(e) => return rejected(env, e),
-        };
-        let inner = Arc::clone(&self.inner);
-        settle(
-            env,
-            async move { inner.set_sandbox_timeout(&id, seconds).await },
-            |_, ()| Ok(()),
-        )
+        promise(env, || {
+            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
+            let seconds = read_seconds_argument(env, seconds)?;
+            let inner = Arc::clone(&self.inner);
+            settle(
+                env,
+                async move { inner.set_sandbox_timeout(&id, seconds).await },
+                |_, ()| Ok(()),
+            )
+        })
     }
 
     /// Every running or paused sandbox of the team (all pages).
@@ -283,3 +265,5 @@ impl E2BSandboxCircuitBreaker {
         )
     }
 }
+
+breaker_accessors!(E2BSandboxCircuitBreaker);

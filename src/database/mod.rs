@@ -1,23 +1,35 @@
 //! The `DatabaseCircuitBreaker` class: SQLite, PostgreSQL or MySQL/MariaDB behind a breaker.
 //!
-//! `transaction(fn)` is not a method of this class: `resilience.js` runs it over the hidden
-//! `__begin()`, which returns a `DatabaseTransaction` holding the connection and a breaker
-//! permit until it is committed, rolled back or timed out (see `database_transaction.rs`).
+//! `transaction(fn)` is not a method of this class: `lib/transaction.js` runs it over the
+//! hidden `__begin()`, which returns a `DatabaseTransaction` holding the connection and a
+//! breaker permit until it is committed, rolled back or timed out (see `transaction.rs`).
+//! Options are in `options.rs`, parameters in `params.rs`, rows in `rows.rs`, errors in
+//! `error.rs`.
 
 use std::sync::Arc;
+
+mod error;
+mod operations;
+mod options;
+mod params;
+mod rows;
+mod transaction;
 
 use napi::bindgen_prelude::{within_runtime_if_available, PromiseRaw};
 use napi::{Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database as db;
+use neural_trader_resilience as core;
 
-use crate::breaker::CircuitBreaker;
-use crate::database_options::read_database_options;
-use crate::database_rows::{spawn_execute, spawn_query, DatabaseExecuteResult};
-use crate::database_transaction::DatabaseTransaction;
-use crate::js_error::{spawn, IntoJsError};
-use crate::metrics::CircuitBreakerMetrics;
-use crate::options::read_name;
+use self::operations::{spawn_execute, spawn_query};
+use self::options::read_database_options;
+pub(crate) use self::options::DatabaseClientOptions;
+use self::rows::DatabaseExecuteResult;
+use self::transaction::DatabaseTransaction;
+use crate::breaker::breaker_accessors;
+use crate::js::errors::IntoJsError;
+use crate::js::options::read_name;
+use crate::runtime::spawn_io;
 
 /// A database behind a circuit breaker. Without a `url` it is a private in-memory SQLite
 /// database; `sqlite://file.db`, `postgres://...` and `mysql://...` select the driver. Every
@@ -31,6 +43,10 @@ impl DatabaseCircuitBreaker {
     /// Wraps a client built elsewhere (by the trading system, say).
     pub(crate) fn wrap(inner: Arc<db::DatabaseCircuitBreaker>) -> Self {
         Self { inner }
+    }
+
+    fn core_breaker(&self) -> Arc<core::CircuitBreaker> {
+        Arc::clone(self.inner.breaker())
     }
 }
 
@@ -55,41 +71,10 @@ impl DatabaseCircuitBreaker {
         })
     }
 
-    /// The breaker's name.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.breaker().name().to_string()
-    }
-
     /// The driver the URL selected.
     #[napi(getter, ts_return_type = "'sqlite' | 'postgres' | 'mysql'")]
     pub fn driver(&self) -> &'static str {
         self.inner.driver()
-    }
-
-    /// The current state of the breaker.
-    #[napi(getter, ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn state(&self) -> &'static str {
-        self.inner.breaker().state().as_str()
-    }
-
-    /// The current state (same as the `state` getter).
-    #[napi(ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn get_state(&self) -> &'static str {
-        self.inner.breaker().state().as_str()
-    }
-
-    /// A snapshot of the breaker's counters (a transaction counts as one call).
-    #[napi]
-    pub fn get_metrics(&self) -> CircuitBreakerMetrics {
-        self.inner.breaker().metrics().into()
-    }
-
-    /// The underlying `CircuitBreaker` (a new wrapper object on each read, over the same
-    /// breaker).
-    #[napi(getter)]
-    pub fn breaker(&self) -> CircuitBreaker {
-        CircuitBreaker::wrap(Arc::clone(self.inner.breaker()))
     }
 
     /// Runs `sql` with `params` bound (`$1`.. for SQLite and PostgreSQL, `?` for MySQL) and
@@ -128,11 +113,11 @@ impl DatabaseCircuitBreaker {
         })
     }
 
-    /// Begins a transaction (used by `transaction(fn)` in `resilience.js`).
+    /// Begins a transaction (used by `transaction(fn)` in `lib/transaction.js`).
     #[napi(skip_typescript, js_name = "__begin")]
     pub fn begin<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, DatabaseTransaction>> {
         let inner = Arc::clone(&self.inner);
-        spawn(
+        spawn_io(
             env,
             async move { inner.begin().await.map(db::SharedTransaction::new) },
             |_, tx| Ok(DatabaseTransaction::new(tx)),
@@ -144,7 +129,7 @@ impl DatabaseCircuitBreaker {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = Arc::clone(&self.inner);
-        spawn(
+        spawn_io(
             env,
             async move {
                 inner.close().await;
@@ -154,3 +139,5 @@ impl DatabaseCircuitBreaker {
         )
     }
 }
+
+breaker_accessors!(DatabaseCircuitBreaker);

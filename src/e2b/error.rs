@@ -7,8 +7,8 @@
 use napi::{Env, Error};
 use neural_trader_clients::e2b::E2BError;
 
-use crate::http_error::Failure;
-use crate::js_error::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::http::error::Failure;
+use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
 
 impl IntoJsError for E2BError {
     fn into_js_error(self) -> JsErrorSpec {

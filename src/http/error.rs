@@ -7,11 +7,11 @@
 //! 503 with `Retry-After`, `retryAfter` in ms.
 
 use napi::bindgen_prelude::Object;
-use napi::{Env, Error, Result, Status};
+use napi::{Env, Error, Result};
 use neural_trader_clients::http::{header_pairs, ApiError, HeaderMap};
 
-use crate::http_body::Payload;
-use crate::js_error::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use super::body::Payload;
+use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
 
 impl IntoJsError for ApiError {
     fn into_js_error(self) -> JsErrorSpec {
@@ -22,13 +22,7 @@ impl IntoJsError for ApiError {
             ApiError::InvalidUrl { .. } | ApiError::InvalidArgument { .. } => {
                 JsErrorSpec::new(ErrorClass::TypeError, code, message)
             }
-            ApiError::Config(e) => {
-                let class = match e.kind {
-                    neural_trader_resilience::ConfigErrorKind::OutOfRange => ErrorClass::RangeError,
-                    _ => ErrorClass::TypeError,
-                };
-                JsErrorSpec::new(class, code, message)
-            }
+            ApiError::Config(e) => e.into_js_error(),
             ApiError::Status(e) => JsErrorSpec::new(ErrorClass::Http, code, message)
                 .with("status", Prop::Num(f64::from(e.status.as_u16())))
                 .with("url", Prop::Str(e.url))
@@ -125,21 +119,4 @@ pub(crate) fn headers_object<'env>(
         object.set(name, value)?;
     }
     Ok(object)
-}
-
-/// A `TypeError` (or `RangeError`) for a bad argument, thrown now; returns the marker that tells
-/// napi an exception is pending. Methods that return promises turn it into a rejection (see
-/// `http::rejected`).
-pub(crate) fn throw(env: &Env, spec: JsErrorSpec) -> Error {
-    let message = spec.message.clone();
-    let thrown = spec.create(env).and_then(|error| env.throw(error));
-    match thrown {
-        Ok(()) => Error::new(Status::PendingException, message),
-        Err(e) => e,
-    }
-}
-
-/// `throw` for an `ApiError` refused before anything was sent.
-pub(crate) fn throw_api_error(env: &Env, error: ApiError) -> Error {
-    throw(env, error.into_js_error())
 }

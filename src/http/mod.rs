@@ -1,5 +1,6 @@
 //! The `ApiCircuitBreaker` class: an HTTP/JSON client behind its own circuit breaker, running
-//! on the binding's Tokio runtime (reqwest, one keep-alive pool per breaker).
+//! on the binding's Tokio runtime (reqwest, one keep-alive pool per breaker). Its options are
+//! in `options.rs`, bodies in `body.rs`, errors in `error.rs`.
 //!
 //! Every request method returns a Promise. Bad arguments reject it (never throw) with a
 //! `TypeError` / `RangeError`, like `CircuitBreaker.prototype.call` does; only the constructor
@@ -7,20 +8,25 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, PromiseRaw, ToNapiValue};
-use napi::{sys, Env, Error, JsValue, Result, Status, Unknown};
+pub(crate) mod body;
+pub(crate) mod error;
+mod options;
+
+use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::{Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::http::{self as client, ApiError, Body, Method, Request};
+use neural_trader_resilience as core;
 
-use crate::breaker::CircuitBreaker;
-use crate::http_body::{read_body, Payload, ResponseType};
-use crate::http_error::{headers_object, throw_api_error, Failure};
-use crate::http_options::{
-    read_api_options, read_call_options, read_request_init, read_url, CallOptions,
-};
-use crate::js_error::spawn;
-use crate::metrics::CircuitBreakerMetrics;
-use crate::options::read_name;
+use self::body::{read_body, Payload, ResponseType};
+use self::error::{headers_object, Failure};
+pub(crate) use self::options::ApiClientOptions;
+use self::options::{build, read_request_init, ApiRequestOptions};
+use crate::breaker::{breaker_accessors, CircuitBreakerOptions};
+use crate::js::errors::{IntoJsError, Prop};
+use crate::js::options::{read, read_both, read_name, read_string_argument};
+use crate::js::promise::promise;
+use crate::runtime::spawn_io;
 
 /// An HTTP/JSON client whose every request goes through one circuit breaker. Connection
 /// errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
@@ -60,43 +66,16 @@ impl ApiCircuitBreaker {
     )]
     pub fn new(env: Env, service_name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
         let name = read_name(&env, service_name)?;
-        let options = read_api_options(&env, options)?;
+        let (own, breaker): (ApiClientOptions, CircuitBreakerOptions) =
+            read_both(&env, "options", options)?;
+        let options = own
+            .options(&breaker, client::ApiOptions::default())
+            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
         let inner = client::ApiCircuitBreaker::with_options(&name, options)
-            .map_err(|e| throw_api_error(&env, e))?;
+            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
         Ok(Self {
             inner: Arc::new(inner),
         })
-    }
-
-    /// The breaker's name.
-    #[napi(getter)]
-    pub fn name(&self) -> String {
-        self.inner.name().to_string()
-    }
-
-    /// The current state of the breaker.
-    #[napi(getter, ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn state(&self) -> &'static str {
-        self.inner.breaker().state().as_str()
-    }
-
-    /// The current state (same as the `state` getter).
-    #[napi(ts_return_type = "'CLOSED' | 'OPEN' | 'HALF_OPEN'")]
-    pub fn get_state(&self) -> &'static str {
-        self.state()
-    }
-
-    /// A snapshot of the breaker's counters (`ignoredCalls`: 4xx other than 408 and 429).
-    #[napi]
-    pub fn get_metrics(&self) -> CircuitBreakerMetrics {
-        self.inner.metrics().into()
-    }
-
-    /// The underlying breaker (the same one on every read, in a new wrapper object): its
-    /// `options`, metrics and state; `breaker.call(fn)` shares the circuit with the requests.
-    #[napi(getter)]
-    pub fn breaker(&self) -> CircuitBreaker {
-        CircuitBreaker::wrap(self.inner.breaker())
     }
 
     /// `GET url`, resolving with the body (parsed JSON, text, a `Buffer` or `null`; see
@@ -175,18 +154,20 @@ impl ApiCircuitBreaker {
         env: &'env Env,
         init: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let read = read_request_init(env, init).and_then(|init| {
-            let body = read_body(env, init.body)?;
-            Ok(build(init.method, init.url, body, init.options))
-        });
-        match read {
-            Ok((request, kind)) => self.send(env, request, kind, Shape::Response),
-            Err(e) => rejected(env, e),
-        }
+        promise(env, || {
+            let (request, kind) = read_request_init(env, init)?;
+            self.send(env, request, kind, Shape::Response)
+        })
     }
 }
 
+breaker_accessors!(ApiCircuitBreaker);
+
 impl ApiCircuitBreaker {
+    fn core_breaker(&self) -> Arc<core::CircuitBreaker> {
+        self.inner.breaker()
+    }
+
     /// Wraps a client built elsewhere (by the trading system, say).
     pub(crate) fn wrap(inner: Arc<client::ApiCircuitBreaker>) -> Self {
         Self { inner }
@@ -200,19 +181,16 @@ impl ApiCircuitBreaker {
         body: Option<Option<Unknown<'env>>>,
         options: Option<Unknown<'env>>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let read = (|| {
-            let url = read_url(env, url)?;
+        promise(env, || {
+            let url = read_string_argument(env, "url", url)?;
             let body = match body {
                 Some(body) => read_body(env, body)?,
                 None => Body::Empty,
             };
-            let options = read_call_options(env, options)?;
-            Ok(build(method, url, body, options))
-        })();
-        match read {
-            Ok((request, kind)) => self.send(env, request, kind, Shape::Body),
-            Err(e) => rejected(env, e),
-        }
+            let options: ApiRequestOptions = read(env, "options", options)?;
+            let (request, kind) = build(env, method, url, body, options)?;
+            self.send(env, request, kind, Shape::Body)
+        })
     }
 
     fn send<'env>(
@@ -224,7 +202,7 @@ impl ApiCircuitBreaker {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let api = Arc::clone(&self.inner);
         let method = request.method.clone();
-        spawn(
+        spawn_io(
             env,
             async move {
                 let result = api.request(request).await.map(|response| Decoded {
@@ -244,18 +222,6 @@ impl ApiCircuitBreaker {
     }
 }
 
-fn build(method: Method, url: String, body: Body, options: CallOptions) -> (Request, ResponseType) {
-    let request = Request {
-        method,
-        url,
-        headers: options.headers,
-        query: options.query,
-        body,
-        timeout: options.timeout,
-    };
-    (request, options.response_type)
-}
-
 impl Decoded {
     fn into_js(self, env: &Env, shape: Shape) -> Result<Unknown<'_>> {
         let body = match self.body.into_js(env) {
@@ -266,13 +232,11 @@ impl Decoded {
                     self.method, self.url, not_json.reason
                 );
                 let error = ApiError::Decode { message };
-                let spec = crate::js_error::IntoJsError::into_js_error(error)
-                    .with("status", crate::js_error::Prop::Num(f64::from(self.status)))
-                    .with("url", crate::js_error::Prop::Str(self.url.clone()))
-                    .with(
-                        "method",
-                        crate::js_error::Prop::Str(self.method.to_string()),
-                    );
+                let spec = error
+                    .into_js_error()
+                    .with("status", Prop::Num(f64::from(self.status)))
+                    .with("url", Prop::Str(self.url.clone()))
+                    .with("method", Prop::Str(self.method.to_string()));
                 let created = spec.create(env).and_then(|error| {
                     let mut object: Object = unsafe { error.cast()? };
                     object.set("headers", headers_object(env, &self.headers, true)?)?;
@@ -296,24 +260,4 @@ impl Decoded {
             }
         }
     }
-}
-
-/// A promise rejected with the exception that reading the arguments threw (or with `error`
-/// when nothing was thrown), so that request methods never throw (the E2B methods share it).
-pub(crate) fn rejected<'env, V: ToNapiValue>(
-    env: &'env Env,
-    error: Error,
-) -> Result<PromiseRaw<'env, V>> {
-    let raw = env.raw();
-    let mut pending = false;
-    unsafe { sys::napi_is_exception_pending(raw, &mut pending) };
-    if !pending || error.status != Status::PendingException {
-        return Err(error);
-    }
-    let mut reason = std::ptr::null_mut();
-    let status = unsafe { sys::napi_get_and_clear_last_exception(raw, &mut reason) };
-    if status != sys::Status::napi_ok {
-        return Err(error);
-    }
-    PromiseRaw::reject(env, reason)
 }

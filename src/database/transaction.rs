@@ -3,15 +3,16 @@
 //! It holds the connection and the breaker permit of its transaction. Its operations run one at
 //! a time; after the transaction ended they reject with `ERR_DB_TRANSACTION_CLOSED` (or
 //! `ERR_CIRCUIT_TIMEOUT` once it timed out). The commit, rollback and timeout are driven by
-//! `resilience.js` through hidden methods. Garbage-collected unended, it rolls back.
+//! `lib/transaction.js` through hidden methods. Garbage-collected unended, it rolls back.
 
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{DbError, SharedTransaction};
 
-use crate::database_rows::{spawn_execute, spawn_query, DatabaseExecuteResult};
-use crate::js_error::spawn;
+use super::operations::{spawn_execute, spawn_query};
+use super::rows::DatabaseExecuteResult;
+use crate::runtime::spawn_io;
 
 /// An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`.
 #[napi]
@@ -72,7 +73,7 @@ impl DatabaseTransaction {
     #[napi(skip_typescript, js_name = "__commit")]
     pub fn commit<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
-        spawn(env, async move { inner.commit().await }, |_, ()| Ok(()))
+        spawn_io(env, async move { inner.commit().await }, |_, ()| Ok(()))
     }
 
     /// Rolls back (after the callback failed); never rejects for an already timed-out
@@ -80,14 +81,14 @@ impl DatabaseTransaction {
     #[napi(skip_typescript, js_name = "__rollback")]
     pub fn rollback<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
-        spawn(env, async move { inner.rollback().await }, |_, ()| Ok(()))
+        spawn_io(env, async move { inner.rollback().await }, |_, ()| Ok(()))
     }
 
     /// Ends the transaction as timed out; rejects with the `CircuitTimeoutError`.
     #[napi(skip_typescript, js_name = "__timeout")]
     pub fn time_out<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
-        spawn(
+        spawn_io(
             env,
             async move { Err::<(), DbError>(inner.time_out().await) },
             |_, ()| Ok(()),

@@ -1,28 +1,21 @@
-//! Database results and errors as JS values.
+//! Database results as JS values.
 //!
 //! Rows arrive as one flat JSON array of cells rendered off the JS thread (see `render.rs` in
 //! the clients crate); here the few cells JSON cannot carry (bytes, non-finite floats) are set
-//! on the parsed array and `resilience.js`'s `buildRows` makes the row objects. Errors become `DatabaseError` (with `code` and, when the
-//! database gave them, `sqlState`, `dbCode` and `constraint`), the breaker's own error classes, or `TypeError` /
-//! `RangeError` for bad arguments.
+//! on the parsed array and `lib/rows.js`'s `buildRows` makes the row objects.
 
 use std::ffi::CString;
-use std::future::Future;
 use std::ptr;
 
 use napi::bindgen_prelude::{
-    Buffer, Either3, FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, PromiseRaw,
-    ToNapiValue,
+    Buffer, Either3, FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, ToNapiValue,
 };
 use napi::{sys, Env, Error, JsValue, Result, Unknown};
 use napi_derive::napi;
-use neural_trader_clients::database::{
-    DbError, DbErrorKind, ExecuteResult, JsRows, LastInsertId, Patch, PatchValue, Value,
-};
+use neural_trader_clients::database::{ExecuteResult, JsRows, LastInsertId, Patch, PatchValue};
 
-use crate::database_params::{read_params, read_sql};
-use crate::js_error::{check, parse_json, spawn, ErrorClass, IntoJsError, JsErrorSpec, Prop};
-use crate::js_helpers::row_builder;
+use crate::js::helpers::registered;
+use crate::js::{check, parse_json};
 
 /// What `execute` resolves with.
 #[napi(object)]
@@ -99,7 +92,8 @@ fn apply_patches(env: &Env, cells: Object, patches: Vec<Patch>) -> Result<()> {
     Ok(())
 }
 
-/// Builds the row objects here, through N-API (when `resilience.js` registered no builder).
+/// Builds the row objects here, through N-API (when `resilience.js` registered no builder:
+/// the bare generated binding).
 fn build_rows_here<'env>(
     env: &'env Env,
     columns: &str,
@@ -131,7 +125,7 @@ fn build_rows_here<'env>(
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), array) })
 }
 
-/// Turns rendered rows into an array of plain objects: `resilience.js`'s `buildRows` parses the
+/// Turns rendered rows into an array of plain objects: `lib/rows.js`'s `buildRows` parses the
 /// flat cells and makes each row with a constructor cached per list of column names (cells JSON
 /// cannot carry are parsed and patched here first).
 pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'env>> {
@@ -143,7 +137,7 @@ pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'
         patches,
     } = rows;
     let raw_env = env.raw();
-    let builder = row_builder(env)?;
+    let builder = registered(env, "buildRows")?;
     let cells = match builder {
         Some(_) if patches.is_empty() => unsafe { String::to_napi_value(raw_env, cells)? },
         _ => {
@@ -161,100 +155,4 @@ pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'
         unsafe { Function::from_napi_value(raw_env, builder)? };
     let cells = unsafe { Unknown::from_raw_unchecked(raw_env, cells) };
     build.call((columns, column_count, row_count, cells).into())
-}
-
-impl IntoJsError for DbError {
-    fn into_js_error(self) -> JsErrorSpec {
-        if let Some(breaker) = self.breaker_error() {
-            return breaker.clone().into_js_error();
-        }
-        let class = match self.kind() {
-            DbErrorKind::ParamType
-            | DbErrorKind::ParamValue
-            | DbErrorKind::InvalidUrl
-            | DbErrorKind::UnsupportedScheme => ErrorClass::TypeError,
-            DbErrorKind::ParamRange => ErrorClass::RangeError,
-            _ => ErrorClass::Database,
-        };
-        let mut spec = JsErrorSpec::new(class, self.code(), self.message());
-        if class == ErrorClass::Database {
-            // Only what the database said: absent fields are left out.
-            for (name, value) in [
-                ("sqlState", self.sql_state()),
-                ("dbCode", self.db_code()),
-                ("constraint", self.constraint()),
-            ] {
-                if let Some(value) = value {
-                    spec = spec.with(name, Prop::Str(value.to_string()));
-                }
-            }
-        }
-        spec
-    }
-}
-
-/// An argument error or a database error: what a database promise rejects with.
-pub(crate) enum Failure {
-    Arg(JsErrorSpec),
-    Db(DbError),
-}
-
-impl IntoJsError for Failure {
-    fn into_js_error(self) -> JsErrorSpec {
-        match self {
-            Failure::Arg(spec) => spec,
-            Failure::Db(e) => e.into_js_error(),
-        }
-    }
-}
-
-impl From<DbError> for Failure {
-    fn from(e: DbError) -> Self {
-        Failure::Db(e)
-    }
-}
-
-/// `query(sql, params)` of a breaker or a transaction: reads the arguments (a bad one rejects),
-/// runs `rows` with them on the runtime, and resolves with the rows as JS objects.
-pub(crate) fn spawn_query<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
-    rows: F,
-) -> Result<PromiseRaw<'env, Unknown<'env>>>
-where
-    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<JsRows, DbError>> + Send + 'static,
-{
-    let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
-    spawn(
-        env,
-        async move {
-            let (sql, params) = args.map_err(Failure::Arg)?;
-            Ok::<_, Failure>(rows(sql, params).await?)
-        },
-        rows_to_js,
-    )
-}
-
-/// `execute(sql, params)` of a breaker or a transaction: `{ rowsAffected, lastInsertId }`.
-pub(crate) fn spawn_execute<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
-    execute: F,
-) -> Result<PromiseRaw<'env, DatabaseExecuteResult>>
-where
-    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<ExecuteResult, DbError>> + Send + 'static,
-{
-    let args = read_sql(sql).and_then(|sql| Ok((sql, read_params(env, params)?)));
-    spawn(
-        env,
-        async move {
-            let (sql, params) = args.map_err(Failure::Arg)?;
-            Ok::<_, Failure>(execute(sql, params).await?)
-        },
-        |_, r| Ok(DatabaseExecuteResult::from(r)),
-    )
 }

@@ -7,10 +7,10 @@ use napi::{sys, Env, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
-use crate::breaker::CircuitBreaker;
-use crate::js_error::check;
-use crate::metrics::CircuitBreakerMetrics;
-use crate::options::{read_name, read_options};
+use super::class::read_config;
+use super::{CircuitBreaker, CircuitBreakerMetrics};
+use crate::js::check;
+use crate::js::options::read_name;
 
 /// Breakers by name. `CircuitBreakerRegistry.global()` is the process-wide registry: every
 /// worker thread that asks it for a name gets the same breaker.
@@ -53,7 +53,7 @@ impl CircuitBreakerRegistry {
         options: Option<Unknown>,
     ) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
-        let config = read_options(&env, options)?;
+        let config = read_config(&env, options)?;
         Ok(CircuitBreaker::wrap(self.inner.insert(name, config)))
     }
 
@@ -74,7 +74,7 @@ impl CircuitBreakerRegistry {
         options: Option<Unknown>,
     ) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
-        let config = read_options(&env, options)?;
+        let config = read_config(&env, options)?;
         Ok(CircuitBreaker::wrap(
             self.inner.lookup_or_insert(name, config),
         ))

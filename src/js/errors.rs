@@ -1,19 +1,19 @@
-//! Errors that reach JavaScript as rejections of the domain breakers' promises, and the helper
-//! that runs a Rust future and settles a promise with its result.
+//! The one place JS errors are made: [`JsErrorSpec`] (class, `code`, message, fields), what a
+//! Rust error becomes ([`IntoJsError`]), and a [`ConfigError`] rendered in Node's words.
 //!
-//! Errors are real instances of the classes `resilience.js` defines (`CircuitOpenError`,
+//! Errors are real instances of the classes `lib/errors.js` defines (`CircuitOpenError`,
 //! `CircuitTimeoutError`, `HttpError`, `DatabaseError`), registered per JS environment (main
-//! thread or worker, see `js_helpers.rs`), each with a stable `code` and its own fields.
+//! thread or worker, see `helpers.rs`), or the engine's own `Error` / `TypeError` /
+//! `RangeError`, each with a stable `code` and its own fields.
 
 use std::ffi::CString;
-use std::future::Future;
 use std::ptr;
 
-use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env, Error, Result, Status, Unknown};
-use neural_trader_resilience::{CallError, CircuitBreakerError};
+use neural_trader_resilience::{CallError, CircuitBreakerError, ConfigError, ConfigErrorKind};
 
-use crate::settle::{self, FirstPoll};
+use super::check;
 
 /// The class a JS error is an instance of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +28,16 @@ pub(crate) enum ErrorClass {
 }
 
 impl ErrorClass {
-    /// Classes registered by `resilience.js`, by the key it registers them under.
-    pub(crate) const REGISTERED: [(ErrorClass, &'static str); 4] = [
-        (ErrorClass::CircuitOpen, "CircuitOpenError"),
-        (ErrorClass::CircuitTimeout, "CircuitTimeoutError"),
-        (ErrorClass::Http, "HttpError"),
-        (ErrorClass::Database, "DatabaseError"),
-    ];
+    /// The name `lib/errors.js` registers the class under, for our own classes.
+    fn registered_name(self) -> Option<&'static str> {
+        match self {
+            ErrorClass::CircuitOpen => Some("CircuitOpenError"),
+            ErrorClass::CircuitTimeout => Some("CircuitTimeoutError"),
+            ErrorClass::Http => Some("HttpError"),
+            ErrorClass::Database => Some("DatabaseError"),
+            ErrorClass::Error | ErrorClass::TypeError | ErrorClass::RangeError => None,
+        }
+    }
 }
 
 /// A value of an error's own field.
@@ -79,7 +82,10 @@ impl JsErrorSpec {
         let raw_env = env.raw();
         let message = unsafe { String::to_napi_value(raw_env, self.message.clone())? };
         let mut error = ptr::null_mut();
-        let registered = crate::js_helpers::error_class(env, self.class)?;
+        let registered = match self.class.registered_name() {
+            Some(name) => super::helpers::registered(env, name)?,
+            None => None,
+        };
         let status = match (registered, self.class) {
             (Some(ctor), _) => unsafe {
                 sys::napi_new_instance(raw_env, ctor, 1, [message].as_ptr(), &mut error)
@@ -111,18 +117,6 @@ impl JsErrorSpec {
                 format!("{}: {}", self.code, self.message),
             ),
         }
-    }
-}
-
-/// `Ok` when an N-API call succeeded, otherwise an `Error` saying it could not `what`.
-pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::GenericFailure,
-            format!("could not {what}"),
-        ))
     }
 }
 
@@ -182,36 +176,69 @@ impl<E: IntoJsError> IntoJsError for CallError<E> {
     }
 }
 
-/// Runs `future` (an I/O client's operation: its first poll runs on the JS thread, see
-/// `settle.rs`) and returns a promise that resolves with `convert(value)` (run on the JS
-/// thread) or rejects with the error as its JS class.
-pub(crate) fn spawn<'env, T, E, F, V, C>(
-    env: &'env Env,
-    future: F,
-    convert: C,
-) -> Result<PromiseRaw<'env, V>>
-where
-    T: Send + 'static,
-    E: IntoJsError + Send + 'static,
-    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
-    V: ToNapiValue,
-    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
-{
-    settle::spawn(env, FirstPoll::JsThread, future, convert, reject::<E>)
-}
-
 /// The rejection of a promise that failed with `error`: the error as its JS class.
 pub(crate) fn reject<E: IntoJsError>(env: &Env, error: E) -> Error {
     error.into_js_error().into_napi_error(env)
 }
 
-/// Parses JSON text into a JS value with the engine's own `JSON.parse` (faster than building
-/// the value property by property through N-API). Text that is not JSON is an `Err` carrying
-/// the `SyntaxError`, with no exception left pending (`call` clears it; `apply` would not).
-pub(crate) fn parse_json<'env>(env: &'env Env, text: &str) -> Result<Unknown<'env>> {
-    let global = env.get_global()?;
-    let json: Object = global.get_named_property("JSON")?;
-    let parse: napi::bindgen_prelude::Function<String, Unknown> =
-        json.get_named_property("parse")?;
-    parse.call(text.to_string())
+/// Whether a [`ConfigError`] is about an option (a key of an options object) or an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Noun {
+    Option,
+    Argument,
+}
+
+/// A [`ConfigError`] in Node's words, as a `TypeError` or `RangeError` with its `code`. Fields
+/// named in Rust (`failure_threshold`) are shown as JS spells them (`failureThreshold`).
+pub(crate) fn config_error(error: &ConfigError, noun: Noun) -> JsErrorSpec {
+    let field = camel_case(&error.field);
+    let noun = match noun {
+        Noun::Option => "option",
+        Noun::Argument => "argument",
+    };
+    let received = match error.received.as_str() {
+        "" => String::new(),
+        text => format!(". Received {text}"),
+    };
+    let (class, message) = match error.kind {
+        ConfigErrorKind::OutOfRange => (
+            ErrorClass::RangeError,
+            format!(
+                "The value of \"{field}\" is out of range. It must be {}{received}",
+                error.expected
+            ),
+        ),
+        ConfigErrorKind::InvalidType | ConfigErrorKind::InvalidValue => (
+            ErrorClass::TypeError,
+            format!(
+                "The \"{field}\" {noun} must be {}{received}",
+                error.expected
+            ),
+        ),
+    };
+    JsErrorSpec::new(class, error.code(), message)
+}
+
+impl IntoJsError for ConfigError {
+    fn into_js_error(self) -> JsErrorSpec {
+        config_error(&self, Noun::Option)
+    }
+}
+
+/// `failure_threshold` as `failureThreshold` (napi's spelling of field names; a name without
+/// `_` is returned as it is).
+pub(crate) fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -19,9 +19,9 @@ use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_clients::http::Bytes;
 use neural_trader_clients::http::{body_kind, Body, BodyKind, HeaderMap};
 
-use crate::http_error::throw;
-use crate::js_error::{parse_json, ErrorClass, JsErrorSpec};
-use crate::options::describe;
+use crate::js::describe::received;
+use crate::js::errors::{ErrorClass, JsErrorSpec};
+use crate::js::parse_json;
 
 /// What the caller wants the response body as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +114,16 @@ pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
         ValueType::String => Ok(Body::Text(unsafe { value.cast::<String>()? })),
         ValueType::Object if is_binary(&value)? => Ok(Body::Bytes(read_bytes(env, &value)?.into())),
         ValueType::Object | ValueType::Number | ValueType::Boolean => stringify(env, value),
-        _ => Err(throw(
-            env,
-            JsErrorSpec::new(
-                ErrorClass::TypeError,
-                "ERR_INVALID_ARG_TYPE",
-                format!(
-                    "The \"body\" argument must be a string, a Buffer, a typed array, an \
-                     ArrayBuffer or a JSON-serializable value. Received {}",
-                    describe(&value)
-                ),
+        _ => Err(JsErrorSpec::new(
+            ErrorClass::TypeError,
+            "ERR_INVALID_ARG_TYPE",
+            format!(
+                "The \"body\" argument must be a string, a Buffer, a typed array, an \
+                 ArrayBuffer or a JSON-serializable value. Received {}",
+                received(env, &value)
             ),
-        )),
+        )
+        .into_napi_error(env)),
     }
 }
 
@@ -199,14 +197,12 @@ fn stringify(env: &Env, value: Unknown<'_>) -> Result<Body> {
     let json: Object = global.get_named_property("JSON")?;
     let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
     let refused = |reason: String| {
-        throw(
-            env,
-            JsErrorSpec::new(
-                ErrorClass::TypeError,
-                "ERR_INVALID_ARG_VALUE",
-                format!("The \"body\" argument cannot be serialized as JSON: {reason}"),
-            ),
+        JsErrorSpec::new(
+            ErrorClass::TypeError,
+            "ERR_INVALID_ARG_VALUE",
+            format!("The \"body\" argument cannot be serialized as JSON: {reason}"),
         )
+        .into_napi_error(env)
     };
     let text = match stringify.call(value) {
         Ok(text) => text,

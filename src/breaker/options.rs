@@ -1,0 +1,125 @@
+//! The circuit breaker's options, declared once: the typings, the reader and the unknown-key
+//! check all come from this declaration; the ranges are the core's
+//! (`CircuitBreakerConfig::validate`). Every domain breaker takes these options too.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
+use neural_trader_binding_derive::OptionSet;
+use neural_trader_resilience::{
+    validate_duration, CircuitBreakerConfig, ConfigError, MAX_DURATION_MS,
+};
+
+use crate::js::options::given;
+
+/// Options of a circuit breaker. Durations are in milliseconds.
+#[napi(object, object_from_js = false)]
+#[derive(Default, OptionSet)]
+#[option_set(what = "a circuit breaker option")]
+pub struct CircuitBreakerOptions {
+    /// Consecutive failures that open the circuit (default 5).
+    pub failure_threshold: Option<f64>,
+    /// Consecutive successes in half-open that close the circuit (default 2).
+    pub success_threshold: Option<f64>,
+    /// Deadline of each call in ms (default 30000); `false` disables it.
+    #[napi(ts_type = "number | false")]
+    pub timeout: Option<Either<f64, bool>>,
+    /// How long the circuit stays open before a probe is let through, in ms (default 60000).
+    pub reset_timeout: Option<f64>,
+    /// Probe calls admitted at once while half-open (default: `successThreshold`).
+    pub half_open_max_calls: Option<f64>,
+}
+
+impl CircuitBreakerOptions {
+    /// `base` with the options given here, checked by the core.
+    pub(crate) fn config(
+        &self,
+        base: CircuitBreakerConfig,
+    ) -> Result<CircuitBreakerConfig, ConfigError> {
+        let config = CircuitBreakerConfig {
+            failure_threshold: self.failure_threshold.map_or(base.failure_threshold, count),
+            success_threshold: self.success_threshold.map_or(base.success_threshold, count),
+            timeout: match self.timeout {
+                None => base.timeout,
+                Some(Either::A(ms)) => millis(ms),
+                Some(Either::B(_)) => Duration::MAX,
+            },
+            reset_timeout: self.reset_timeout.map_or(base.reset_timeout, millis),
+            half_open_max_calls: self
+                .half_open_max_calls
+                .map(count)
+                .or(base.half_open_max_calls),
+        };
+        config.validate().map_err(|e| given(e, self))?;
+        Ok(config)
+    }
+}
+
+impl TryFrom<&CircuitBreakerOptions> for CircuitBreakerConfig {
+    type Error = ConfigError;
+
+    fn try_from(options: &CircuitBreakerOptions) -> Result<Self, ConfigError> {
+        options.config(CircuitBreakerConfig::default())
+    }
+}
+
+impl From<&CircuitBreakerConfig> for CircuitBreakerOptions {
+    fn from(c: &CircuitBreakerConfig) -> Self {
+        Self {
+            failure_threshold: Some(f64::from(c.failure_threshold)),
+            success_threshold: Some(f64::from(c.success_threshold)),
+            timeout: Some(if c.has_timeout() {
+                Either::A(as_millis(c.timeout))
+            } else {
+                Either::B(false)
+            }),
+            reset_timeout: Some(as_millis(c.reset_timeout)),
+            half_open_max_calls: Some(f64::from(c.half_open_max_calls())),
+        }
+    }
+}
+
+/// A per-call `timeout` option (`number | false`) as the deadline it sets, if any:
+/// `Duration::MAX` for `false`.
+pub(crate) fn call_timeout(
+    value: Option<Either<f64, bool>>,
+) -> Result<Option<Duration>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(Either::B(_)) => Ok(Some(Duration::MAX)),
+        Some(Either::A(ms)) => {
+            let timeout = millis(ms);
+            validate_duration("timeout", timeout)?;
+            Ok(Some(timeout))
+        }
+    }
+}
+
+/// A JS count as the core's integer: one that is not a whole number in `u32`'s range becomes
+/// 0, which the core refuses (with the value as given, see [`given`]).
+pub(crate) fn count(n: f64) -> u32 {
+    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+        n as u32
+    } else {
+        0
+    }
+}
+
+/// JS milliseconds as a `Duration`, to the nanosecond. What is not a positive finite number
+/// becomes zero and what is too long becomes one millisecond too long, so that the core's range
+/// check refuses both.
+pub(crate) fn millis(ms: f64) -> Duration {
+    if !(ms.is_finite() && ms > 0.0) {
+        Duration::ZERO
+    } else if ms > MAX_DURATION_MS as f64 {
+        Duration::from_millis(MAX_DURATION_MS + 1)
+    } else {
+        Duration::from_nanos((ms * 1e6).round() as u64)
+    }
+}
+
+/// A `Duration` in JS milliseconds: exact for any value given with up to six decimals.
+pub(crate) fn as_millis(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}

@@ -1,0 +1,191 @@
+//! Reads the SQL text and the parameters of a database call from JS values, as node-postgres
+//! users pass them: numbers, strings, booleans, `null` / `undefined` (NULL), `BigInt`s (within
+//! 64 bits), `Buffer`s and `Uint8Array`s (bytes), `Date`s, arrays (element by element: a
+//! PostgreSQL array, or JSON), and any other object as JSON (through `JSON.stringify`, like pg). Functions, symbols, other typed arrays, invalid dates and
+//! objects that `JSON.stringify` refuses (cycles, BigInts inside) are argument errors.
+
+use std::ptr;
+
+use napi::bindgen_prelude::{FromNapiValue, Function, JsObjectValue, Object};
+use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
+use neural_trader_clients::database::Value;
+
+use crate::js::describe::received;
+use crate::js::errors::{ErrorClass, JsErrorSpec, Noun};
+use crate::js::options::{invalid_type, invalid_value, read_string_argument};
+
+fn type_error(env: &Env, message: String) -> napi::Error {
+    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_TYPE", message).into_napi_error(env)
+}
+
+fn value_error(env: &Env, message: String) -> napi::Error {
+    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_VALUE", message).into_napi_error(env)
+}
+
+/// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
+const RESERVE_AT_MOST: usize = 4096;
+
+/// The SQL text: a string without NUL characters.
+pub(crate) fn read_sql(env: &Env, sql: Option<Unknown<'_>>) -> Result<String> {
+    let text = read_string_argument(env, "sql", sql)?;
+    if text.contains('\0') {
+        return Err(invalid_value(
+            env,
+            "sql",
+            Noun::Argument,
+            "a string without NUL characters",
+            "",
+        ));
+    }
+    Ok(text)
+}
+
+/// The parameters: an array, or `undefined` / `null` for none.
+pub(crate) fn read_params(env: &Env, params: Option<Unknown<'_>>) -> Result<Vec<Value>> {
+    let Some(params) = params else {
+        return Ok(Vec::new());
+    };
+    match params.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(Vec::new()),
+        ValueType::Object if params.is_array()? => {}
+        _ => {
+            return Err(invalid_type(
+                env,
+                "params",
+                Noun::Argument,
+                "an array",
+                &params,
+            ));
+        }
+    }
+    let array: Object = unsafe { params.cast()? };
+    let len = array.get_array_length()?;
+    let mut out = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
+    for i in 0..len {
+        let item: Unknown = array.get_element(i)?;
+        out.push(read_param(env, i as usize + 1, item, 0)?);
+    }
+    Ok(out)
+}
+
+/// Arrays nest at most this deep (a deeper one is most likely an array that contains itself).
+const MAX_DEPTH: u32 = 32;
+
+/// An array parameter, element by element (so that BigInts, Dates and Buffers inside keep their
+/// type): a PostgreSQL array, or JSON text for json parameters and for SQLite and MySQL.
+fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32) -> Result<Value> {
+    if depth >= MAX_DEPTH {
+        return Err(value_error(
+            env,
+            format!(
+                "Parameter ${at} nests arrays more than {MAX_DEPTH} deep (does it contain itself?)"
+            ),
+        ));
+    }
+    let array: Object = unsafe { v.cast() }?;
+    let len = array.get_array_length()?;
+    let mut items = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
+    for i in 0..len {
+        let item: Unknown = array.get_element(i)?;
+        items.push(read_param(env, at, item, depth + 1)?);
+    }
+    Ok(Value::Array(items))
+}
+
+fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32) -> Result<Value> {
+    Ok(match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Value::Null,
+        ValueType::Boolean => Value::Bool(unsafe { v.cast::<bool>() }?),
+        ValueType::Number => Value::Float(unsafe { v.cast::<f64>() }?),
+        ValueType::String => Value::Text(unsafe { v.cast::<String>() }?),
+        ValueType::BigInt => {
+            let big =
+                unsafe { napi::bindgen_prelude::BigInt::from_napi_value(env.raw(), v.raw()) }?;
+            let (n, lossless) = big.get_i64();
+            if !lossless {
+                return Err(JsErrorSpec::new(
+                    ErrorClass::RangeError,
+                    "ERR_OUT_OF_RANGE",
+                    format!("Parameter ${at}: a bigint must fit in 64 signed bits"),
+                )
+                .into_napi_error(env));
+            }
+            Value::BigInt(n)
+        }
+        ValueType::Object if v.is_array()? => read_array(env, at, &v, depth)?,
+        ValueType::Object => read_object(env, at, &v)?,
+        _ => {
+            return Err(type_error(
+                env,
+                format!(
+                    "Parameter ${at} cannot be bound: it is {}",
+                    received(env, &v)
+                ),
+            ))
+        }
+    })
+}
+
+fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
+    if v.is_date()? {
+        let mut ms = 0.0;
+        let status = unsafe { sys::napi_get_date_value(env.raw(), v.raw(), &mut ms) };
+        crate::js::check(status, "read a Date")?;
+        return Value::from_js_date(ms)
+            .ok_or_else(|| value_error(env, format!("Parameter ${at} is an invalid Date")));
+    }
+    if v.is_typedarray()? {
+        return read_bytes(env, at, v);
+    }
+    // Any other object or array: JSON, as node-postgres sends it.
+    let global = env.get_global()?;
+    let json: Object = global.get_named_property("JSON")?;
+    let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
+    let text = stringify.call(*v).map_err(|_| {
+        value_error(
+            env,
+            format!(
+                "Parameter ${at} cannot be sent as JSON (JSON.stringify threw: a cycle, or a BigInt inside?)"
+            ),
+        )
+    })?;
+    if text.get_type()? != ValueType::String {
+        return Ok(Value::Null);
+    }
+    let text = unsafe { text.cast::<String>() }?;
+    Value::from_json_text(&text)
+        .ok_or_else(|| value_error(env, format!("Parameter ${at} is not representable as JSON")))
+}
+
+fn read_bytes(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
+    let mut kind = 0;
+    let mut length = 0usize;
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut offset = 0usize;
+    let status = unsafe {
+        sys::napi_get_typedarray_info(
+            env.raw(),
+            v.raw(),
+            &mut kind,
+            &mut length,
+            &mut data,
+            &mut buffer,
+            &mut offset,
+        )
+    };
+    crate::js::check(status, "read a typed array")?;
+    if kind != sys::TypedarrayType::uint8_array && kind != sys::TypedarrayType::uint8_clamped_array
+    {
+        return Err(type_error(
+            env,
+            format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer"),
+        ));
+    }
+    if length == 0 || data.is_null() {
+        return Ok(Value::Bytes(Vec::new()));
+    }
+    // SAFETY: napi says `data` points at `length` bytes of the (live, uint8) typed array.
+    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) };
+    Ok(Value::Bytes(bytes.to_vec()))
+}

@@ -1,0 +1,251 @@
+//! The options of `ApiCircuitBreaker` and of its requests, declared once (see
+//! `js/options.rs`); ranges are checked by the client's `ApiOptions::validate`.
+
+use napi::bindgen_prelude::{Either, JsObjectValue, Object};
+use napi::{Env, JsValue, Result, Unknown, ValueType};
+use napi_derive::napi;
+use neural_trader_binding_derive::OptionSet;
+use neural_trader_clients::http::{ApiOptions, Body, Method, Request};
+
+use super::body::{read_body, ResponseType};
+use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
+use crate::js::errors::IntoJsError;
+use crate::js::errors::Noun;
+use crate::js::options::{
+    entries, given, invalid_type, invalid_value, one_of, FromJs, Received, StringMap,
+};
+use neural_trader_resilience::ConfigError;
+
+/// The options of an `ApiCircuitBreaker` beside the circuit breaker's (whose `timeout` is
+/// the deadline of each request, body included: default 10000 ms; `resetTimeout` defaults
+/// to 30000 ms). Durations are in milliseconds.
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Default, OptionSet)]
+#[option_set(what = "an ApiCircuitBreaker option")]
+pub struct ApiClientOptions {
+    /// The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep
+    /// a trailing `/` and use paths without a leading `/` to stay under its path.
+    pub base_url: Option<String>,
+    /// How long a connection attempt may take, in ms (default 5000; `ERR_HTTP_CONNECT`).
+    pub connect_timeout: Option<f64>,
+    /// Headers sent with every request.
+    #[napi(ts_type = "Record<string, string>")]
+    pub headers: Option<StringMap>,
+    /// The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped).
+    pub max_retry_after: Option<f64>,
+    /// The largest response body read, in bytes (default 67108864, 64 MiB); a larger one
+    /// rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not count against the
+    /// service.
+    pub max_response_bytes: Option<f64>,
+    /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default
+    /// `true`; loopback addresses are not exempt unless `NO_PROXY` says so).
+    pub proxy_from_env: Option<bool>,
+}
+
+impl ApiClientOptions {
+    /// The client's options: `base` with these and the breaker's, checked.
+    pub(crate) fn options(
+        self,
+        breaker: &CircuitBreakerOptions,
+        mut base: ApiOptions,
+    ) -> std::result::Result<ApiOptions, ConfigError> {
+        base.breaker = breaker.config(base.breaker)?;
+        let received = |e| given(e, &self);
+        if let Some(ms) = self.connect_timeout {
+            base.connect_timeout = millis(ms);
+        }
+        if let Some(ms) = self.max_retry_after {
+            base.max_retry_after = millis(ms);
+        }
+        if let Some(n) = self.max_response_bytes {
+            base.max_response_bytes = if n.fract() == 0.0 && n >= 1.0 && n < u64::MAX as f64 {
+                n as u64
+            } else {
+                0
+            };
+        }
+        base.validate().map_err(received)?;
+        if let Some(url) = self.base_url.clone() {
+            base.base_url = Some(url);
+        }
+        if let Some(headers) = self.headers.clone() {
+            base.headers = headers.0;
+        }
+        if let Some(proxy) = self.proxy_from_env {
+            base.proxy_from_env = proxy;
+        }
+        Ok(base)
+    }
+}
+
+/// Options of one request.
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Default, OptionSet)]
+#[option_set(what = "a request option")]
+pub struct ApiRequestOptions {
+    /// Headers of this request (they override the breaker's `headers`).
+    #[napi(ts_type = "Record<string, string>")]
+    pub headers: Option<StringMap>,
+    /// Query parameters, appended to the URL's own; an array value repeats the parameter.
+    #[napi(
+        ts_type = "Record<string, string | number | boolean | Array<string | number | boolean>>"
+    )]
+    pub query: Option<Query>,
+    /// The deadline of this request in ms (default: the breaker's `timeout`); `false`
+    /// disables it.
+    #[napi(ts_type = "number | false")]
+    pub timeout: Option<Either<f64, bool>>,
+    /// How to return the body: `'auto'` (default: by `content-type`, JSON parsed, text as
+    /// a string, binary as a `Buffer`, empty as `null`), `'json'`, `'text'` or `'buffer'`.
+    #[napi(ts_type = "'auto' | 'json' | 'text' | 'buffer'")]
+    pub response_type: Option<ResponseType>,
+}
+
+/// What `request(init)` sends besides its request options. Its typings are
+/// `ApiRequestInit` in `dts-header.d.ts` (a required `url` and an `unknown` body, which a
+/// generated interface cannot say).
+#[derive(Default, OptionSet)]
+#[option_set(what = "a request option")]
+pub struct RequestTarget {
+    /// The method (default 'GET'; standard methods in any case).
+    pub method: Option<HttpMethod>,
+    /// Absolute, or relative to the breaker's `baseUrl`.
+    pub url: Option<String>,
+    /// The request body (see `body.rs`).
+    pub body: Option<RequestBody>,
+}
+
+/// Builds the request (and how its response body is wanted) from what was read.
+pub(crate) fn build(
+    env: &Env,
+    method: Method,
+    url: String,
+    body: Body,
+    options: ApiRequestOptions,
+) -> Result<(Request, ResponseType)> {
+    let timeout = call_timeout(options.timeout)
+        .map_err(|e| given(e, &options).into_js_error().into_napi_error(env))?;
+    let request = Request {
+        method,
+        url,
+        headers: options.headers.map(|h| h.0).unwrap_or_default(),
+        query: options.query.map(|q| q.0).unwrap_or_default(),
+        body,
+        timeout,
+    };
+    Ok((request, options.response_type.unwrap_or(ResponseType::Auto)))
+}
+
+/// Reads `request({ method, url, headers, query, body, timeout, responseType })`.
+pub(crate) fn read_request_init(
+    env: &Env,
+    init: Option<Unknown<'_>>,
+) -> Result<(Request, ResponseType)> {
+    let (target, options): (RequestTarget, ApiRequestOptions) =
+        crate::js::options::read_both(env, "init", init)?;
+    let Some(url) = target.url else {
+        let error = ConfigError::invalid_type("url", "of type string", "undefined");
+        return Err(crate::js::errors::config_error(&error, Noun::Option).into_napi_error(env));
+    };
+    let method = target.method.map_or(Method::GET, |m| m.0);
+    let body = target.body.map_or(Body::Empty, |b| b.0);
+    build(env, method, url, body, options)
+}
+
+/// Query parameters: an object of strings, numbers and booleans (as `String(value)`), or
+/// arrays of them (the parameter repeated).
+#[derive(Default)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl FromJs for Query {
+    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+        let Some(object) = crate::js::options::read_object(env, field, Some(value))? else {
+            return Ok(Self::default());
+        };
+        let mut query = Vec::new();
+        for (name, value) in entries(&object)? {
+            if value.is_array()? {
+                let array: Object = unsafe { value.cast()? };
+                let length: u32 = array.get_named_property("length")?;
+                for i in 0..length {
+                    let item: Unknown = array.get_element(i)?;
+                    query.push((name.clone(), query_value(env, field, &item)?));
+                }
+            } else {
+                query.push((name, query_value(env, field, &value)?));
+            }
+        }
+        Ok(Self(query))
+    }
+}
+
+fn query_value(env: &Env, field: &str, value: &Unknown<'_>) -> Result<String> {
+    match value.get_type()? {
+        ValueType::String => unsafe { value.cast::<String>() },
+        ValueType::Number | ValueType::Boolean => {
+            value.coerce_to_string()?.into_utf8()?.into_owned()
+        }
+        _ => Err(invalid_type(
+            env,
+            field,
+            Noun::Option,
+            "an object of strings, numbers, booleans or arrays of them",
+            value,
+        )),
+    }
+}
+
+impl Received for Query {}
+
+impl FromJs for ResponseType {
+    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+        use ResponseType::*;
+        let choices = [
+            ("auto", Auto),
+            ("json", Json),
+            ("text", Text),
+            ("buffer", Buffer),
+        ];
+        one_of(env, field, value, &choices)
+    }
+}
+
+impl Received for ResponseType {}
+
+/// An HTTP method token (standard methods in any case).
+pub(crate) struct HttpMethod(Method);
+
+impl FromJs for HttpMethod {
+    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+        let text = String::from_js(env, field, value)?;
+        const STANDARD: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+        let text = match STANDARD.iter().find(|m| m.eq_ignore_ascii_case(&text)) {
+            Some(standard) => standard.to_string(),
+            None => text,
+        };
+        Method::from_bytes(text.as_bytes())
+            .map(HttpMethod)
+            .map_err(|_| {
+                invalid_value(
+                    env,
+                    field,
+                    Noun::Option,
+                    "an HTTP method token",
+                    format!("{:?}", text.chars().take(32).collect::<String>()),
+                )
+            })
+    }
+}
+
+impl Received for HttpMethod {}
+
+/// A request body read from any JS value (see `body.rs`).
+pub(crate) struct RequestBody(pub(crate) Body);
+
+impl FromJs for RequestBody {
+    fn from_js(env: &Env, _field: &str, value: Unknown<'_>) -> Result<Self> {
+        read_body(env, Some(value)).map(RequestBody)
+    }
+}
+
+impl Received for RequestBody {}

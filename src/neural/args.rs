@@ -1,0 +1,152 @@
+//! The array and path arguments of `NeuralCircuitBreaker` methods: features, training data and
+//! labels, file paths. A value of the wrong type is a `TypeError` `ERR_INVALID_ARG_TYPE`; shapes
+//! and finiteness of the numbers are the client's checks (`ERR_INVALID_ARG_VALUE`,
+//! `ERR_INPUT_DIMENSION`). The methods read them inside `js::promise::promise`, so a bad
+//! argument rejects.
+
+use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::{Env, JsValue, Result, Unknown, ValueType};
+use neural_trader_resilience::ConfigError;
+
+use crate::js::describe::received;
+use crate::js::errors::{config_error, ErrorClass, JsErrorSpec, Noun};
+use crate::js::options::{invalid_type, invalid_value, read_string_argument};
+
+/// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
+const RESERVE_AT_MOST: usize = 4096;
+
+/// `value` as an array with its length, or `None` if it is not one.
+fn as_array<'a>(value: &Unknown<'a>) -> Result<Option<(Object<'a>, u32)>> {
+    if value.get_type()? != ValueType::Object || !value.is_array()? {
+        return Ok(None);
+    }
+    let array: Object = unsafe { value.cast()? };
+    let len = array.get_array_length()?;
+    Ok(Some((array, len)))
+}
+
+fn missing(env: &Env, argument: &'static str, expected: &'static str) -> napi::Error {
+    let error = ConfigError::invalid_type(argument, expected, "undefined");
+    config_error(&error, Noun::Argument).into_napi_error(env)
+}
+
+/// An array of numbers; `what` names it in messages (`features`, `data[3]`). More than `max`
+/// elements are refused before any is read.
+pub(crate) fn numbers(
+    env: &Env,
+    value: &Unknown<'_>,
+    what: &dyn Fn() -> String,
+    max: u32,
+) -> Result<Vec<f64>> {
+    let Some((array, len)) = as_array(value)? else {
+        return Err(invalid_type(
+            env,
+            &what(),
+            Noun::Argument,
+            "an array of numbers",
+            value,
+        ));
+    };
+    if len > max {
+        let error = ConfigError::out_of_range(
+            what(),
+            format!("an array of at most {max} numbers"),
+            format!("an array of length {len}"),
+        );
+        return Err(config_error(&error, Noun::Argument).into_napi_error(env));
+    }
+    let mut out = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
+    for i in 0..len {
+        let item: Unknown = array.get_element(i)?;
+        if item.get_type()? != ValueType::Number {
+            let message = format!(
+                "{}[{i}] must be a number. Received {}",
+                what(),
+                received(env, &item)
+            );
+            let error = JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_TYPE", message);
+            return Err(error.into_napi_error(env));
+        }
+        out.push(unsafe { item.cast::<f64>()? });
+    }
+    Ok(out)
+}
+
+/// The features of one prediction: `number[]`.
+pub(crate) fn read_features(env: &Env, features: Option<Unknown<'_>>) -> Result<Vec<f64>> {
+    match features {
+        Some(value) => numbers(env, &value, &|| "features".to_string(), u32::MAX),
+        None => Err(missing(env, "features", "an array of numbers")),
+    }
+}
+
+/// An array of arrays of numbers (`name` in messages).
+fn matrix(env: &Env, name: &'static str, value: &Unknown<'_>) -> Result<Vec<Vec<f64>>> {
+    let Some((array, len)) = as_array(value)? else {
+        return Err(invalid_type(
+            env,
+            name,
+            Noun::Argument,
+            "an array of arrays of numbers",
+            value,
+        ));
+    };
+    let mut rows = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
+    for i in 0..len {
+        let row: Unknown = array.get_element(i)?;
+        rows.push(numbers(env, &row, &|| format!("{name}[{i}]"), u32::MAX)?);
+    }
+    Ok(rows)
+}
+
+/// The training rows: `number[][]`.
+pub(crate) fn read_data(env: &Env, data: Option<Unknown<'_>>) -> Result<Vec<Vec<f64>>> {
+    match data {
+        Some(value) => matrix(env, "data", &value),
+        None => Err(missing(env, "data", "an array of arrays of numbers")),
+    }
+}
+
+/// The labels: `number[]` (one output) or `number[][]` (a row of outputs per row of data),
+/// told apart by the first element.
+pub(crate) fn read_labels(env: &Env, labels: Option<Unknown<'_>>) -> Result<Vec<Vec<f64>>> {
+    const EXPECTED: &str = "an array of numbers or of arrays of numbers";
+    let Some(value) = labels else {
+        return Err(missing(env, "labels", EXPECTED));
+    };
+    let Some((array, len)) = as_array(&value)? else {
+        return Err(invalid_type(
+            env,
+            "labels",
+            Noun::Argument,
+            EXPECTED,
+            &value,
+        ));
+    };
+    if len > 0 {
+        let first: Unknown = array.get_element(0)?;
+        if as_array(&first)?.is_some() {
+            return matrix(env, "labels", &value);
+        }
+    }
+    Ok(numbers(env, &value, &|| "labels".to_string(), u32::MAX)?
+        .into_iter()
+        .map(|v| vec![v])
+        .collect())
+}
+
+/// A file path: a non-empty, well-formed string without NUL characters (relative paths
+/// resolve against the process's working directory, as in `fs`).
+pub(crate) fn read_path(env: &Env, path: Option<Unknown<'_>>) -> Result<String> {
+    let path = read_string_argument(env, "path", path)?;
+    if path.is_empty() || path.contains('\0') {
+        return Err(invalid_value(
+            env,
+            "path",
+            Noun::Argument,
+            "a non-empty string without NUL characters",
+            "",
+        ));
+    }
+    Ok(path)
+}

@@ -1,0 +1,48 @@
+//! `NeuralError` as JavaScript errors: `RangeError` `ERR_INPUT_DIMENSION` (with `expected`
+//! and `received`) and `ERR_OUT_OF_RANGE`, `TypeError` for bad training data,
+//! `CircuitTimeoutError` for a cancelled training, `HttpError` from a model server, and `Error`
+//! with a `code` for the rest (`ERR_MODEL_*`, `ERR_NOT_SUPPORTED`).
+
+use napi::Env;
+use neural_trader_clients::neural::NeuralError;
+
+use crate::http::error::Failure as HttpFailure;
+use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
+
+/// A failed call of the model, on its way to the JS thread.
+pub(crate) struct Failure(pub(crate) NeuralError);
+
+impl Failure {
+    /// The JS error, made on the JS thread (an `HttpError` carries the answer's headers and
+    /// body, which need the environment).
+    pub(crate) fn into_js(self, env: &Env) -> napi::Error {
+        match self.0 {
+            NeuralError::Remote(api) => HttpFailure::from(api).into_js(env),
+            other => other.into_js_error().into_napi_error(env),
+        }
+    }
+}
+
+impl IntoJsError for NeuralError {
+    fn into_js_error(self) -> JsErrorSpec {
+        let code = self.code();
+        let message = self.to_string();
+        match self {
+            NeuralError::Remote(api) => api.into_js_error(),
+            NeuralError::Circuit(e) => e.into_js_error(),
+            NeuralError::InputDimension { expected, got } => {
+                JsErrorSpec::new(ErrorClass::RangeError, code, message)
+                    .with("expected", Prop::Num(expected as f64))
+                    .with("received", Prop::Num(got as f64))
+            }
+            NeuralError::InvalidOption(_) | NeuralError::InputOutOfRange(_) => {
+                JsErrorSpec::new(ErrorClass::RangeError, code, message)
+            }
+            NeuralError::InvalidInput(_) | NeuralError::InvalidTrainingData(_) => {
+                JsErrorSpec::new(ErrorClass::TypeError, code, message)
+            }
+            NeuralError::Cancelled => JsErrorSpec::new(ErrorClass::CircuitTimeout, code, message),
+            _ => JsErrorSpec::new(ErrorClass::Error, code, message),
+        }
+    }
+}
