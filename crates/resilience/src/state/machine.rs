@@ -6,7 +6,9 @@
 //!
 //! - The state word is loaded with `Acquire` and changed only by `compare_exchange_weak`
 //!   (`AcqRel` on success, `Acquire` on failure). Every decision is checked again against the
-//!   value the CAS compares with, so the transitions rest on this one location alone.
+//!   value the CAS compares with, so which transition happens, and which thread makes it, is
+//!   decided on this one location alone (the open-period slots only say when a period ends,
+//!   and when it began, for the metrics).
 //! - The open-period slots are stored with `Release` and loaded with `Acquire`; the pair that
 //!   matters is `open_until`, which publishes a period to the thread that will half-open it
 //!   (see `period.rs`).
@@ -18,10 +20,9 @@
 //!   success never misses a failure that happens before it. A stale zero can only hide a
 //!   failure count stored by a call finishing concurrently on another thread; skipping the
 //!   reset then leaves the state as if the success had come first, which is one valid order of
-//!   two concurrent calls.
-//!   A stale zero while the circuit is no longer closed skips nothing either: `on_success`
-//!   ignores a closed call's success unless the word is CLOSED. (The Node.js fast path makes
-//!   the same decision from the same 32 bits with `Atomics.load`.)
+//!   two concurrent calls. A stale zero while the circuit is no longer closed skips nothing
+//!   either: `on_success` ignores a closed call's success unless the word is CLOSED. (The
+//!   Node.js fast path makes the same decision from the same 32 bits with `Atomics.load`.)
 
 use super::period::OpenPeriod;
 use super::word::Word;

@@ -29,11 +29,12 @@
 //!
 //! The circuit leaves OPEN only through `acquire`, which rejects calls until `open_until`
 //! carries the current generation; so a period's slots are written before any later period's,
-//! and each slot holds the current period's tag or the previous one's. Consecutive open periods
-//! are 2 (HALF_OPEN -> OPEN) or 3 (by way of CLOSED) generations apart, so the previous tag
-//! never passes for the current one. Only a reader that loaded the word long before reading a
-//! slot can see its generation again after a wrap (65,536 transitions in between): it then
-//! reads a later period with the same generation (see `acquire.rs`).
+//! and each slot holds the tag of the latest open period, or, until that period's opener has
+//! stored it, of the one before. Consecutive open periods are 2 (HALF_OPEN -> OPEN) or 3 (by
+//! way of CLOSED) generations apart, so the one before never passes for the current OPEN word's
+//! period. Only a reader that loaded the word long before reading a slot can see its
+//! generation again after a wrap (65,536 transitions in between): it then reads a later period
+//! with the same generation (see `acquire.rs`).
 
 use crate::sync::{AtomicU64, Ordering};
 
