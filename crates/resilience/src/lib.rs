@@ -10,7 +10,7 @@
 //! HALF_OPEN --[any failure]--> OPEN
 //! ```
 //!
-//! The whole state is one atomic word changed by compare-and-swap (see `state.rs`), so the call
+//! The whole state is one atomic word changed by compare-and-swap (see `src/state/`), so the call
 //! path takes no lock and every transition is safe under any interleaving of threads. No breaker
 //! owns a timer or a thread: OPEN -> HALF_OPEN is decided by the next call.
 //!
