@@ -9,7 +9,7 @@ use neural_trader_resilience::ConfigError;
 
 use crate::breaker::{count, millis, CircuitBreakerOptions};
 use crate::js::errors::IntoJsError;
-use crate::js::options::{given, read_both};
+use crate::js::options::{Both, given};
 
 /// The options of a `DatabaseCircuitBreaker` beside the circuit breaker's (whose `timeout`
 /// bounds each query and each whole transaction). Durations are in milliseconds.
@@ -53,8 +53,8 @@ pub(crate) fn read_database_options(
     env: &Env,
     options: Option<Unknown<'_>>,
 ) -> Result<DatabaseOptions> {
-    let (own, breaker): (DatabaseClientOptions, CircuitBreakerOptions) =
-        read_both(env, "options", options)?;
+    let Both(own, breaker): Both<DatabaseClientOptions, CircuitBreakerOptions> =
+        crate::js::options::read(env, "options", options)?;
     own.options(&breaker)
         .map_err(|e| e.into_js_error().into_napi_error(env))
 }

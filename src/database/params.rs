@@ -4,12 +4,11 @@
 //! PostgreSQL array, or JSON), and any other object as JSON (through `JSON.stringify`, like pg). Functions, symbols, other typed arrays, invalid dates and
 //! objects that `JSON.stringify` refuses (cycles, BigInts inside) are argument errors.
 
-use std::ptr;
-
 use napi::bindgen_prelude::{FromNapiValue, Function, JsObjectValue, Object};
 use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_clients::database::Value;
 
+use crate::js::bytes::bytes_of;
 use crate::js::describe::received;
 use crate::js::errors::{ErrorClass, JsErrorSpec, Noun};
 use crate::js::options::{invalid_type, invalid_value, read_string_argument};
@@ -135,7 +134,15 @@ fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
             .ok_or_else(|| value_error(env, format!("Parameter ${at} is an invalid Date")));
     }
     if v.is_typedarray()? {
-        return read_bytes(env, at, v);
+        return match bytes_of(env, v)? {
+            Some((Some(sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array), bytes)) => {
+                Ok(Value::Bytes(bytes))
+            }
+            _ => Err(type_error(
+                env,
+                format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer"),
+            )),
+        };
     }
     // Any other object or array: JSON, as node-postgres sends it.
     let global = env.get_global()?;
@@ -155,37 +162,4 @@ fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
     let text = unsafe { text.cast::<String>() }?;
     Value::from_json_text(&text)
         .ok_or_else(|| value_error(env, format!("Parameter ${at} is not representable as JSON")))
-}
-
-fn read_bytes(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
-    let mut kind = 0;
-    let mut length = 0usize;
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            env.raw(),
-            v.raw(),
-            &mut kind,
-            &mut length,
-            &mut data,
-            &mut buffer,
-            &mut offset,
-        )
-    };
-    crate::js::check(status, "read a typed array")?;
-    if kind != sys::TypedarrayType::uint8_array && kind != sys::TypedarrayType::uint8_clamped_array
-    {
-        return Err(type_error(
-            env,
-            format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer"),
-        ));
-    }
-    if length == 0 || data.is_null() {
-        return Ok(Value::Bytes(Vec::new()));
-    }
-    // SAFETY: napi says `data` points at `length` bytes of the (live, uint8) typed array.
-    let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) };
-    Ok(Value::Bytes(bytes.to_vec()))
 }

@@ -14,7 +14,7 @@ use neural_trader_clients::e2b::{CreateOptions, E2BOptions, ExecuteOptions};
 
 use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
 use crate::js::errors::{config_error, IntoJsError, Noun};
-use crate::js::options::{given, read, OrNull, StringMap};
+use crate::js::options::{Both, given, read, OrNull, StringMap};
 
 /// The options of an `E2BSandboxCircuitBreaker` beside the circuit breaker's (whose
 /// `timeout` is the deadline of each request, an execution's whole output included:
@@ -113,7 +113,8 @@ fn process_env(env: &Env) -> Result<HashMap<&'static str, String>> {
 
 /// Reads the options of `new E2BSandboxCircuitBreaker(options)`.
 pub(crate) fn read_e2b_options(env: &Env, options: Option<Unknown<'_>>) -> Result<E2BOptions> {
-    let (own, breaker) = crate::js::options::read_both(env, "options", options)?;
+    let Both(own, breaker): Both<E2BClientOptions, CircuitBreakerOptions> =
+        crate::js::options::read(env, "options", options)?;
     e2b_options(env, own, &breaker)
 }
 

@@ -12,13 +12,12 @@
 //! always a string; `'buffer'` always a `Buffer`. UTF-8 is decoded on the Tokio thread; only
 //! `JSON.parse` runs on the JS thread.
 
-use std::ptr;
-
 use napi::bindgen_prelude::{Buffer, Function, JsObjectValue, Null, Object, ToNapiValue};
 use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_clients::http::Bytes;
 use neural_trader_clients::http::{body_kind, Body, BodyKind, HeaderMap};
 
+use crate::js::bytes::bytes_of;
 use crate::js::describe::received;
 use crate::js::errors::{ErrorClass, JsErrorSpec};
 use crate::js::parse_json;
@@ -112,8 +111,11 @@ pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
     match value.get_type()? {
         ValueType::Undefined | ValueType::Null => Ok(Body::Empty),
         ValueType::String => Ok(Body::Text(unsafe { value.cast::<String>()? })),
-        ValueType::Object if is_binary(&value)? => Ok(Body::Bytes(read_bytes(env, &value)?.into())),
-        ValueType::Object | ValueType::Number | ValueType::Boolean => stringify(env, value),
+        ValueType::Object => match bytes_of(env, &value)? {
+            Some((_, bytes)) => Ok(Body::Bytes(bytes.into())),
+            None => stringify(env, value),
+        },
+        ValueType::Number | ValueType::Boolean => stringify(env, value),
         _ => Err(JsErrorSpec::new(
             ErrorClass::TypeError,
             "ERR_INVALID_ARG_TYPE",
@@ -124,69 +126,6 @@ pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
             ),
         )
         .into_napi_error(env)),
-    }
-}
-
-fn is_binary(value: &Unknown<'_>) -> Result<bool> {
-    Ok(value.is_typedarray()? || value.is_dataview()? || value.is_arraybuffer()?)
-}
-
-/// The bytes of an `ArrayBuffer` or a view of one (copied).
-fn read_bytes(env: &Env, value: &Unknown<'_>) -> Result<Vec<u8>> {
-    let raw_env = env.raw();
-    let raw = value.raw();
-    let mut data: *mut std::ffi::c_void = ptr::null_mut();
-    let mut byte_length = 0usize;
-    let status = unsafe {
-        if value.is_arraybuffer()? {
-            sys::napi_get_arraybuffer_info(raw_env, raw, &mut data, &mut byte_length)
-        } else if value.is_dataview()? {
-            let mut buffer = ptr::null_mut();
-            let mut offset = 0usize;
-            sys::napi_get_dataview_info(
-                raw_env,
-                raw,
-                &mut byte_length,
-                &mut data,
-                &mut buffer,
-                &mut offset,
-            )
-        } else {
-            let mut kind = 0;
-            let mut length = 0usize;
-            let mut buffer = ptr::null_mut();
-            let mut offset = 0usize;
-            let status = sys::napi_get_typedarray_info(
-                raw_env,
-                raw,
-                &mut kind,
-                &mut length,
-                &mut data,
-                &mut buffer,
-                &mut offset,
-            );
-            byte_length = length * element_size(kind);
-            status
-        }
-    };
-    if status != sys::Status::napi_ok {
-        return Err(napi::Error::from_reason("could not read the body's bytes"));
-    }
-    if byte_length == 0 || data.is_null() {
-        return Ok(Vec::new());
-    }
-    // SAFETY: N-API points `data` at the view's first byte (offset applied) and the view has
-    // `byte_length` bytes; the value is alive for this call, and the bytes are copied now.
-    Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), byte_length) }.to_vec())
-}
-
-/// Bytes per element of a `napi_typedarray_type`.
-fn element_size(kind: sys::napi_typedarray_type) -> usize {
-    match kind {
-        0..=2 => 1,      // Int8, Uint8, Uint8Clamped
-        3 | 4 | 11 => 2, // Int16, Uint16, Float16
-        5..=7 => 4,      // Int32, Uint32, Float32
-        _ => 8,          // Float64, BigInt64, BigUint64
     }
 }
 

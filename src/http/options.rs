@@ -11,7 +11,7 @@ use super::body::{read_body, ResponseType};
 use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
 use crate::js::errors::IntoJsError;
 use crate::js::errors::Noun;
-use crate::js::options::{
+use crate::js::options::{Both, 
     entries, given, invalid_type, invalid_value, one_of, FromJs, Received, StringMap,
 };
 use neural_trader_resilience::ConfigError;
@@ -141,8 +141,8 @@ pub(crate) fn read_request_init(
     env: &Env,
     init: Option<Unknown<'_>>,
 ) -> Result<(Request, ResponseType)> {
-    let (target, options): (RequestTarget, ApiRequestOptions) =
-        crate::js::options::read_both(env, "init", init)?;
+    let Both(target, options): Both<RequestTarget, ApiRequestOptions> =
+        crate::js::options::read(env, "init", init)?;
     let Some(url) = target.url else {
         let error = ConfigError::invalid_type("url", "of type string", "undefined");
         return Err(crate::js::errors::config_error(&error, Noun::Option).into_napi_error(env));

@@ -4,9 +4,10 @@
 //! - [`options`]: option sets declared once (`#[derive(OptionSet)]`), argument readers;
 //! - [`errors`]: every JS error the binding makes, and [`errors::config_error`];
 //! - [`promise`]: the one way a Promise-returning method rejects a bad argument;
-//! - [`describe`]: the "Received ..." text of argument errors;
+//! - [`describe`]: the "Received ..." text of argument errors; [`bytes`]: binary values;
 //! - [`helpers`]: the error classes and row builder registered by `resilience.js`.
 
+pub(crate) mod bytes;
 pub(crate) mod describe;
 pub(crate) mod errors;
 pub(crate) mod helpers;

@@ -25,8 +25,9 @@ use super::errors::{config_error, Noun};
 pub(crate) trait OptionSet: Default {
     /// What one of these options is, for the unknown-key error: `a circuit breaker option`.
     const WHAT: &'static str;
-    /// The JS names of the options.
-    const KEYS: &'static [&'static str];
+
+    /// The JS names of the options, for the unknown-key error.
+    fn keys() -> String;
 
     /// Reads `key` into `self`; `Ok(false)` when `key` is none of this set's options.
     fn read_key(&mut self, env: &Env, key: &str, value: Unknown<'_>) -> Result<bool>;
@@ -35,80 +36,38 @@ pub(crate) trait OptionSet: Default {
     fn received(&self, field: &str) -> Option<String>;
 }
 
-/// Reads an options argument: `undefined` or `null` gives every default.
-pub(crate) fn read<T: OptionSet>(
-    env: &Env,
-    argument: &'static str,
-    value: Option<Unknown<'_>>,
-) -> Result<T> {
-    match read_object(env, argument, value)? {
-        Some(object) => fill(env, &object),
-        None => Ok(T::default()),
-    }
-}
-
-/// Reads an options argument that holds two sets at once (a domain breaker's own options and
-/// the circuit breaker's): each key goes to the first set that knows it.
-pub(crate) fn read_both<T: OptionSet, U: OptionSet>(
-    env: &Env,
-    argument: &'static str,
-    value: Option<Unknown<'_>>,
-) -> Result<(T, U)> {
-    let Both(first, second) = match read_object(env, argument, value)? {
-        Some(object) => fill(env, &object)?,
-        None => Both::default(),
-    };
-    Ok((first, second))
-}
-
-/// Something the keys of one object are read into: an option set, or two.
-pub(crate) trait Keys: Default {
-    fn read_key(&mut self, env: &Env, key: &str, value: Unknown<'_>) -> Result<bool>;
-    fn what() -> &'static str;
-    fn names() -> String;
-}
-
-impl<T: OptionSet> Keys for T {
-    fn read_key(&mut self, env: &Env, key: &str, value: Unknown<'_>) -> Result<bool> {
-        OptionSet::read_key(self, env, key, value)
-    }
-    fn what() -> &'static str {
-        T::WHAT
-    }
-    fn names() -> String {
-        keys::<T>()
-    }
-}
-
-/// Two option sets read from one object (a domain breaker's own and the circuit breaker's).
+/// Two option sets read from one object (a domain breaker's own options and the circuit
+/// breaker's): each key goes to the first set that knows it.
 #[derive(Default)]
 pub(crate) struct Both<T, U>(pub(crate) T, pub(crate) U);
 
-impl<T: OptionSet, U: OptionSet> Keys for Both<T, U> {
+impl<T: OptionSet, U: OptionSet> OptionSet for Both<T, U> {
+    const WHAT: &'static str = T::WHAT;
+
+    fn keys() -> String {
+        format!("{}, {}", T::keys(), U::keys())
+    }
+
     fn read_key(&mut self, env: &Env, key: &str, value: Unknown<'_>) -> Result<bool> {
         Ok(self.0.read_key(env, key, value)? || self.1.read_key(env, key, value)?)
     }
-    fn what() -> &'static str {
-        T::WHAT
-    }
-    fn names() -> String {
-        format!("{}, {}", keys::<T>(), keys::<U>())
+
+    fn received(&self, field: &str) -> Option<String> {
+        self.0.received(field).or_else(|| self.1.received(field))
     }
 }
 
-/// Reads every key of `object` into a new `K`; an unknown key is a `TypeError`.
-fn fill<K: Keys>(env: &Env, object: &Object<'_>) -> Result<K> {
-    let mut into = K::default();
-    for (key, value) in entries(object)? {
-        if !into.read_key(env, &key, value)? {
-            return Err(unknown_option(env, &key, K::what(), &K::names()));
+/// Reads an options argument: `undefined` or `null` gives every default.
+pub(crate) fn read<T: OptionSet>(env: &Env, argument: &str, value: Option<Unknown<'_>>) -> Result<T> {
+    let mut options = T::default();
+    if let Some(object) = read_object(env, argument, value)? {
+        for (key, value) in entries(&object)? {
+            if !options.read_key(env, &key, value)? {
+                return Err(unknown_option(env, &key, T::WHAT, &T::keys()));
+            }
         }
     }
-    Ok(into)
-}
-
-fn keys<T: OptionSet>() -> String {
-    T::KEYS.join(", ")
+    Ok(options)
 }
 
 fn unknown_option(env: &Env, key: &str, what: &str, names: &str) -> napi::Error {
@@ -416,14 +375,11 @@ impl From<StringMap> for HashMap<String, String> {
     }
 }
 
-/// A nested option set, or two (the trading system's `marketData: { ... }`).
-impl<K: Keys> FromJs for K {
+/// A nested option set (the trading system's `marketData: { ... }`).
+impl<T: OptionSet> FromJs for T {
     fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        match read_object(env, field, Some(value))? {
-            Some(object) => fill(env, &object),
-            None => Ok(K::default()),
-        }
+        read(env, field, Some(value))
     }
 }
 
-impl<K: Keys> Received for K {}
+impl<T: OptionSet> Received for T {}

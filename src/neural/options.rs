@@ -10,7 +10,7 @@ use neural_trader_resilience::ConfigError;
 
 use crate::breaker::{count, millis, CircuitBreakerOptions};
 use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Noun};
-use crate::js::options::{
+use crate::js::options::{Both, 
     given, invalid_type, invalid_value, one_of, read, FromJs, Received, StringMap,
 };
 
@@ -91,7 +91,8 @@ pub(crate) fn read_neural_options(
     model_name: &str,
     options: Option<Unknown<'_>>,
 ) -> Result<NeuralOptions> {
-    let (own, breaker) = crate::js::options::read_both(env, "options", options)?;
+    let Both(own, breaker): Both<NeuralModelOptions, CircuitBreakerOptions> =
+        crate::js::options::read(env, "options", options)?;
     neural_options(env, model_name, own, &breaker)
 }
 

@@ -47,10 +47,14 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         .collect();
     let rust_names: Vec<String> = idents.iter().map(ToString::to_string).collect();
     let js_names: Vec<String> = rust_names.iter().map(|n| camel_case(n)).collect();
+    let keys = js_names.join(", ");
     Ok(quote! {
         impl crate::js::options::OptionSet for #name {
             const WHAT: &'static str = #what;
-            const KEYS: &'static [&'static str] = &[#(#js_names),*];
+
+            fn keys() -> String {
+                #keys.to_string()
+            }
 
             fn read_key(
                 &mut self,

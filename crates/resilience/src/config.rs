@@ -64,7 +64,10 @@ impl Default for CircuitBreakerConfig {
 impl CircuitBreakerConfig {
     /// The number of probes admitted at once while half-open.
     pub fn half_open_max_calls(&self) -> u32 {
-        self.half_open_max_calls.unwrap_or(self.success_threshold)
+        // The default is capped: probes in flight live in 16 bits of the state word, and a
+        // count past them would carry into the generation (a silent transition).
+        self.half_open_max_calls
+            .unwrap_or(self.success_threshold.min(MAX_HALF_OPEN_CALLS))
     }
 
     /// Whether calls get a deadline (`timeout` is not [`Duration::MAX`]).
@@ -285,6 +288,15 @@ mod tests {
         assert_eq!(fixed.failure_threshold, 1);
         assert_eq!(fixed.reset_timeout, Duration::from_millis(1));
         assert!(fixed.validate().is_ok());
+    }
+
+    #[test]
+    fn the_default_probe_limit_fits_the_state_word() {
+        let c = CircuitBreakerConfig {
+            success_threshold: MAX_THRESHOLD,
+            ..Default::default()
+        };
+        assert_eq!(c.half_open_max_calls(), MAX_HALF_OPEN_CALLS);
     }
 
     #[test]

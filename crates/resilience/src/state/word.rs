@@ -20,12 +20,11 @@
 //!   limits come from a clamped config, where both are at most [`crate::MAX_THRESHOLD`], the
 //!   largest number 30 bits hold (checked below).
 //! - probes: `acquire` adds one only while `probes < half_open_max_calls`, so the field stays in
-//!   its 16 bits only if that limit is at most [`crate::MAX_HALF_OPEN_CALLS`] (65,535). An
-//!   explicit `half_open_max_calls` is clamped to it; the default, `success_threshold`, is not
-//!   (it may be up to 2^30 - 1), and with 65,536 probes in flight at once `Word::with_counts`
-//!   carries into the generation: the word moves to the next generation, HALF_OPEN with no
-//!   probe counted, without a transition, and every probe in flight goes stale (its failure no
-//!   longer reopens the circuit). Nothing in the state machine guards against that.
+//!   its 16 bits only if that limit is at most [`crate::MAX_HALF_OPEN_CALLS`] (65,535), which
+//!   `CircuitBreakerConfig::half_open_max_calls` guarantees (an explicit limit is validated or
+//!   clamped to it, and the default, `success_threshold`, is capped at it). A limit past it
+//!   would let 65,536 probes in flight carry into the generation: the word would move on
+//!   without a transition and every probe in flight would go stale.
 //! - generation: wraps from 65,535 to 0. What a wrap means for a token held across it is in
 //!   `token.rs`; for the open-period slots, in `period.rs`.
 
