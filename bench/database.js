@@ -143,7 +143,7 @@ const NOTES = `## Where the time goes
   more are pinged before use.
 - In Rust alone (no JS), 100 rows rendered for JS (\`query_js\`) take ~184 µs, as long as with a
   bare sqlx pool; decoding them to the value model and rendering that takes ~206 µs
-  (\`cargo run --release -p neural-trader-clients --example pg_query_timing\`).
+  (\`cargo run --release -p neural-trader-clients --features database-postgres --example pg_query_timing\`).
 - The spread between runs is large on a 2-core machine shared with other work: compare the ratios
   of one run (the repetitions are interleaved), not absolute times across runs.
 - better-sqlite3 runs the query synchronously on the JS thread with no hand-off at all; sqlx's

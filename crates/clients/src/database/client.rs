@@ -26,6 +26,8 @@ use super::value::{ExecuteResult, Rows, Value};
 /// ```
 /// use neural_trader_clients::database::{DatabaseCircuitBreaker, Value};
 ///
+/// # #[cfg(not(feature = "database-sqlite"))] fn main() {} // the example's database is SQLite
+/// # #[cfg(feature = "database-sqlite")]
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), neural_trader_clients::database::DbError> {
 /// let db = DatabaseCircuitBreaker::new("trading_db");
@@ -63,7 +65,8 @@ async fn guarded<T>(
 
 impl DatabaseCircuitBreaker {
     /// A breaker named `name` over a private in-memory SQLite database (one connection), with
-    /// the default breaker configuration.
+    /// the default breaker configuration. Needs the `database-sqlite` feature.
+    #[cfg(feature = "database-sqlite")]
     pub fn new(name: impl Into<Arc<str>>) -> Self {
         let options = DatabaseOptions::default();
         Self {
@@ -74,8 +77,10 @@ impl DatabaseCircuitBreaker {
 
     /// A breaker named `name` over the database of `options.url`. Does not connect: the first
     /// operation does. Refuses an invalid URL or an unknown scheme (`ERR_INVALID_URL`,
-    /// `ERR_INVALID_URL_SCHEME`), an empty name or an out-of-range breaker configuration.
-    /// Must be called within a Tokio runtime for server URLs (the pool's maintenance task).
+    /// `ERR_INVALID_URL_SCHEME`; a scheme whose driver's feature is off, or no URL without the
+    /// `database-sqlite` feature, is an unknown scheme), an empty name or an out-of-range
+    /// breaker configuration. Must be called within a Tokio runtime for server URLs (the pool's
+    /// maintenance task).
     pub fn with_options(
         name: impl Into<Arc<str>>,
         options: DatabaseOptions,
@@ -85,16 +90,20 @@ impl DatabaseCircuitBreaker {
         options
             .validate()
             .map_err(|e| DbError::new(DbErrorKind::ParamValue, e.to_string()))?;
-        let shared = if options.url.is_none() {
-            Shared::memory(options.acquire_timeout)
-        } else {
-            if tokio::runtime::Handle::try_current().is_err() {
-                return Err(DbError::new(
-                    DbErrorKind::NoRuntime,
-                    "A database pool must be created within a Tokio runtime",
-                ));
+        let shared = match options.url.as_deref() {
+            #[cfg(feature = "database-sqlite")]
+            None => Shared::memory(options.acquire_timeout),
+            #[cfg(not(feature = "database-sqlite"))]
+            None => return Err(super::options::no_default_database()),
+            Some(url) => {
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(DbError::new(
+                        DbErrorKind::NoRuntime,
+                        "A database pool must be created within a Tokio runtime",
+                    ));
+                }
+                Shared::connect_lazy(url, &options)?
             }
-            Shared::connect_lazy(&options)?
         };
         Ok(Self {
             breaker: Arc::new(breaker),
@@ -184,6 +193,8 @@ impl DatabaseCircuitBreaker {
     ///
     /// ```
     /// # use neural_trader_clients::database::{DatabaseCircuitBreaker, DbError, Transaction};
+    /// # #[cfg(not(feature = "database-sqlite"))] fn main() {} // the example's database is SQLite
+    /// # #[cfg(feature = "database-sqlite")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), DbError> {
     /// let db = DatabaseCircuitBreaker::new("ledger");

@@ -53,7 +53,8 @@ pub enum DbErrorKind {
     Decode,
     /// A URL that does not parse, or options the driver refuses (`ERR_INVALID_URL`).
     InvalidUrl,
-    /// A URL whose scheme is not `sqlite`, `postgres(ql)`, `mysql` or `mariadb`
+    /// A URL whose scheme is not `sqlite`, `postgres(ql)`, `mysql` or `mariadb`, or is the scheme
+    /// of a driver whose Cargo feature is off; no URL without the `database-sqlite` feature
     /// (`ERR_INVALID_URL_SCHEME`).
     UnsupportedScheme,
     /// A parameter whose type cannot be bound to the statement's parameter
@@ -223,26 +224,12 @@ impl DbError {
 
     fn from_database(db: &dyn sqlx::error::DatabaseError, secrets: &[String]) -> Self {
         let message = scrub(db.message(), secrets);
-        let mut sql_state = None;
-        let mut db_code = db.code().map(|c| c.into_owned());
-        let mut constraint = db.constraint().map(str::to_string);
-        let mut kind = DbErrorKind::Query;
-        if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-            sql_state = Some(pg.code().to_string());
-            kind = classify_sql_state(pg.code());
-            constraint = pg.constraint().map(str::to_string);
-        } else if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-            sql_state = my.code().map(str::to_string);
-            db_code = Some(my.number().to_string());
-            kind = sql_state
-                .as_deref()
-                .map_or(DbErrorKind::Query, classify_sql_state);
-            if kind == DbErrorKind::Query {
-                kind = classify_mysql_number(my.number());
-            }
-        } else if let Some(code) = db_code.as_deref().and_then(|c| c.parse::<i32>().ok()) {
-            kind = classify_sqlite_code(code);
-        }
+        let Classified {
+            mut kind,
+            sql_state,
+            db_code,
+            constraint,
+        } = classify_database(db);
         if db.is_unique_violation()
             || db.is_foreign_key_violation()
             || db.is_check_violation()
@@ -272,7 +259,63 @@ impl DbError {
     }
 }
 
+/// What a database error says, read the way its driver reports it.
+struct Classified {
+    kind: DbErrorKind,
+    sql_state: Option<String>,
+    db_code: Option<String>,
+    constraint: Option<String>,
+}
+
+/// Reads a database error with the driver that raised it (each driver compiled in is tried).
+fn classify_database(db: &dyn sqlx::error::DatabaseError) -> Classified {
+    let db_code = db.code().map(|c| c.into_owned());
+    let constraint = db.constraint().map(str::to_string);
+    #[cfg(feature = "database-postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return Classified {
+            kind: classify_sql_state(pg.code()),
+            sql_state: Some(pg.code().to_string()),
+            db_code,
+            constraint: pg.constraint().map(str::to_string),
+        };
+    }
+    #[cfg(feature = "database-mysql")]
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        let sql_state = my.code().map(str::to_string);
+        let mut kind = sql_state
+            .as_deref()
+            .map_or(DbErrorKind::Query, classify_sql_state);
+        if kind == DbErrorKind::Query {
+            kind = classify_mysql_number(my.number());
+        }
+        return Classified {
+            kind,
+            sql_state,
+            db_code: Some(my.number().to_string()),
+            constraint,
+        };
+    }
+    // SQLite's code is its extended result code, a number.
+    #[cfg(feature = "database-sqlite")]
+    if let Some(code) = db_code.as_deref().and_then(|c| c.parse::<i32>().ok()) {
+        return Classified {
+            kind: classify_sqlite_code(code),
+            sql_state: None,
+            db_code,
+            constraint,
+        };
+    }
+    Classified {
+        kind: DbErrorKind::Query,
+        sql_state: None,
+        db_code,
+        constraint,
+    }
+}
+
 /// The kind of a database error by its SQLSTATE.
+#[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
 fn classify_sql_state(state: &str) -> DbErrorKind {
     let class = state.get(..2).unwrap_or("");
     match class {
@@ -286,6 +329,7 @@ fn classify_sql_state(state: &str) -> DbErrorKind {
 }
 
 /// MySQL errors whose SQLSTATE is the generic HY000 but that say the server cannot serve.
+#[cfg(feature = "database-mysql")]
 fn classify_mysql_number(number: u16) -> DbErrorKind {
     match number {
         // ER_CON_COUNT_ERROR, ER_OUT_OF_RESOURCES, ER_SERVER_SHUTDOWN, ER_NORMAL_SHUTDOWN,
@@ -299,6 +343,7 @@ fn classify_mysql_number(number: u16) -> DbErrorKind {
 }
 
 /// SQLite result codes (the primary code is the low byte of the extended one).
+#[cfg(feature = "database-sqlite")]
 fn classify_sqlite_code(code: i32) -> DbErrorKind {
     match code & 0xff {
         // BUSY, LOCKED, NOMEM, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL, NOTADB
@@ -326,6 +371,7 @@ impl std::error::Error for DbError {}
 mod tests {
     use super::*;
 
+    #[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
     #[test]
     fn sql_states_classify() {
         assert_eq!(classify_sql_state("08006"), DbErrorKind::Connection);
@@ -350,6 +396,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "database-sqlite")]
     #[test]
     fn sqlite_codes_classify() {
         assert_eq!(classify_sqlite_code(2067), DbErrorKind::Constraint);

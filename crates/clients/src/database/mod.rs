@@ -13,20 +13,31 @@
 //!
 //! Parameters are always bound, never interpolated: `$1, $2..` for SQLite and PostgreSQL, `?` for
 //! MySQL.
+//!
+//! Each driver is a Cargo feature (`database-sqlite`, `database-postgres`, `database-mysql`,
+//! see the crate docs); this module exists when at least one is on, and a URL whose driver is
+//! not compiled in is refused with `ERR_INVALID_URL_SCHEME`.
 
 mod client;
 mod error;
 mod lease;
+#[cfg(feature = "database-mysql")]
 mod mysql;
 mod options;
+#[cfg(feature = "database-postgres")]
 mod parse;
+#[cfg(feature = "database-postgres")]
 mod pg_array;
+#[cfg(feature = "database-postgres")]
 mod pg_convert;
+#[cfg(feature = "database-postgres")]
 mod pg_decode;
 mod pool;
+#[cfg(feature = "database-postgres")]
 mod postgres;
 mod render;
 mod shared_tx;
+#[cfg(feature = "database-sqlite")]
 mod sqlite;
 mod transaction;
 mod value;

@@ -12,8 +12,8 @@ use sqlx::types::Json;
 use sqlx::{Arguments, Column, Decode, MySql, Row, TypeInfo, ValueRef};
 
 use super::error::{DbError, DbErrorKind};
-use super::postgres::check_sql;
-use super::value::{ExecuteResult, LastInsertId, Rows, Value};
+use super::pool::check_sql;
+use super::value::{ExecuteResult, LastInsertId, Rows, Value, MAX_SAFE_INTEGER};
 
 fn bind(params: &[Value]) -> Result<MySqlArguments, DbError> {
     let mut args = MySqlArguments::default();
@@ -23,7 +23,7 @@ fn bind(params: &[Value]) -> Result<MySqlArguments, DbError> {
             Value::Bool(b) => args.add(*b),
             Value::Int(n) | Value::BigInt(n) => args.add(*n),
             Value::Float(f) => {
-                if f.fract() == 0.0 && f.abs() <= super::sqlite::MAX_SAFE_INTEGER as f64 {
+                if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
                     args.add(*f as i64)
                 } else {
                     args.add(*f)

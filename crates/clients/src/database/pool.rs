@@ -1,43 +1,68 @@
 //! The driver-specific pools (not sqlx's `Any` driver, which cannot return numeric, timestamptz,
 //! jsonb or uuid), and the one place that dispatches an operation to its driver.
+//!
+//! Each driver (its variant of [`DbPool`] and [`DriverTx`], its arm of every dispatch) exists
+//! only when its Cargo feature is on; at least one is (see `lib.rs`).
 
+#[cfg(feature = "database-mysql")]
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+#[cfg(feature = "database-postgres")]
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+#[cfg(feature = "database-sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{MySql, Postgres, Sqlite};
+#[cfg(feature = "database-mysql")]
+use sqlx::MySql;
+#[cfg(feature = "database-postgres")]
+use sqlx::Postgres;
+#[cfg(feature = "database-sqlite")]
+use sqlx::Sqlite;
 
-use super::error::DbError;
-use super::lease::{IdleLeases, PING_AFTER_IDLE};
+use super::error::{DbError, DbErrorKind};
+use super::lease::IdleLeases;
+#[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
+use super::lease::PING_AFTER_IDLE;
+#[cfg(feature = "database-mysql")]
+use super::mysql;
 use super::options::{parse_url, secrets_of, DatabaseOptions, Target, MAX_CONNECTIONS};
+#[cfg(feature = "database-postgres")]
 use super::postgres::ParamTypes;
 use super::render::JsRows;
+#[cfg(feature = "database-sqlite")]
+use super::sqlite;
 use super::value::{ExecuteResult, Rows, Value};
-use super::{mysql, pg_decode, postgres, sqlite};
+#[cfg(feature = "database-postgres")]
+use super::{pg_decode, postgres};
 
 /// What a query's rows are returned as: the value model ([`Rows`]) or rendered for JavaScript
 /// ([`JsRows`], which PostgreSQL rows are rendered as directly, without building values).
 pub(crate) trait RowFormat: Sized {
     /// From rows of the value model (SQLite, MySQL).
+    #[cfg(any(feature = "database-sqlite", feature = "database-mysql"))]
     fn from_rows(rows: Rows) -> Self;
     /// From PostgreSQL's rows.
+    #[cfg(feature = "database-postgres")]
     fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError>;
 }
 
 impl RowFormat for Rows {
+    #[cfg(any(feature = "database-sqlite", feature = "database-mysql"))]
     fn from_rows(rows: Rows) -> Self {
         rows
     }
 
+    #[cfg(feature = "database-postgres")]
     fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError> {
         pg_decode::decode_rows(rows)
     }
 }
 
 impl RowFormat for JsRows {
+    #[cfg(any(feature = "database-sqlite", feature = "database-mysql"))]
     fn from_rows(rows: Rows) -> Self {
         rows.to_js()
     }
 
+    #[cfg(feature = "database-postgres")]
     fn from_pg(rows: Vec<PgRow>) -> Result<Self, DbError> {
         pg_decode::render_rows(&rows)
     }
@@ -46,16 +71,22 @@ impl RowFormat for JsRows {
 /// A pool of one driver.
 #[derive(Debug)]
 pub(crate) enum DbPool {
+    #[cfg(feature = "database-sqlite")]
     Sqlite(SqlitePool),
+    #[cfg(feature = "database-postgres")]
     Postgres(PgPool),
+    #[cfg(feature = "database-mysql")]
     MySql(MySqlPool),
 }
 
 /// The idle leases of the pool's driver (see `lease.rs`).
 #[derive(Debug, Default)]
 pub(crate) struct Idle {
+    #[cfg(feature = "database-sqlite")]
     sqlite: IdleLeases<Sqlite>,
+    #[cfg(feature = "database-postgres")]
     postgres: IdleLeases<Postgres>,
+    #[cfg(feature = "database-mysql")]
     mysql: IdleLeases<MySql>,
 }
 
@@ -66,6 +97,7 @@ pub(crate) struct Shared {
     /// Connections kept between operations.
     idle: Idle,
     /// PostgreSQL parameter types per SQL text.
+    #[cfg(feature = "database-postgres")]
     pub(crate) pg_types: ParamTypes,
     /// Strings that must never appear in an error (the URL's password).
     pub(crate) secrets: Vec<String>,
@@ -74,23 +106,37 @@ pub(crate) struct Shared {
 /// An open transaction of one driver.
 #[derive(Debug)]
 pub(crate) enum DriverTx {
+    #[cfg(feature = "database-sqlite")]
     Sqlite(sqlx::Transaction<'static, Sqlite>),
+    #[cfg(feature = "database-postgres")]
     Postgres(sqlx::Transaction<'static, Postgres>),
+    #[cfg(feature = "database-mysql")]
     MySql(sqlx::Transaction<'static, MySql>),
 }
 
+/// A NUL byte would end the statement early on the wire (a protocol error, which would trip).
+/// Every driver checks the SQL text with this before sending it.
+pub(crate) fn check_sql(sql: &str) -> Result<(), DbError> {
+    if sql.contains('\0') {
+        return Err(DbError::new(
+            DbErrorKind::ParamValue,
+            "The SQL text must not contain a NUL character",
+        ));
+    }
+    Ok(())
+}
+
 impl Shared {
-    /// Builds the pool without connecting: the first operation connects (so that an
-    /// unreachable server is a failure the breaker counts, not an error of the constructor).
-    /// Needs a Tokio runtime context for server URLs (the pool's maintenance task).
-    pub(crate) fn connect_lazy(options: &DatabaseOptions) -> Result<Self, DbError> {
+    /// Builds the pool of `url` (`options.url`) without connecting: the first operation
+    /// connects (so that an unreachable server is a failure the breaker counts, not an error of
+    /// the constructor). Needs a Tokio runtime context for server URLs (the pool's maintenance
+    /// task).
+    pub(crate) fn connect_lazy(url: &str, options: &DatabaseOptions) -> Result<Self, DbError> {
         let max = options.max_connections.clamp(1, MAX_CONNECTIONS);
         let acquire = options.acquire_timeout;
-        let (target, secrets) = match options.url.as_deref() {
-            None => (memory_target(), Vec::new()),
-            Some(url) => (parse_url(url)?, secrets_of(url)),
-        };
-        let pool = match target {
+        let secrets = secrets_of(url);
+        let pool = match parse_url(url)? {
+            #[cfg(feature = "database-sqlite")]
             Target::Sqlite { options, in_memory } => DbPool::Sqlite(if in_memory {
                 memory_pool(options, acquire)
             } else {
@@ -99,6 +145,7 @@ impl Shared {
                     .acquire_timeout(acquire)
                     .connect_lazy_with(options)
             }),
+            #[cfg(feature = "database-postgres")]
             Target::Postgres(options) => DbPool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(max)
@@ -107,6 +154,7 @@ impl Shared {
                     .before_acquire(|conn, meta| Box::pin(ping_if_idle(conn, meta)))
                     .connect_lazy_with(options),
             ),
+            #[cfg(feature = "database-mysql")]
             Target::MySql(options) => DbPool::MySql(
                 MySqlPoolOptions::new()
                     .max_connections(max)
@@ -116,22 +164,26 @@ impl Shared {
                     .connect_lazy_with(options),
             ),
         };
-        Ok(Self {
+        Ok(Self::with_pool(pool, secrets))
+    }
+
+    fn with_pool(pool: DbPool, secrets: Vec<String>) -> Self {
+        Self {
             pool,
             idle: Idle::default(),
+            #[cfg(feature = "database-postgres")]
             pg_types: ParamTypes::default(),
             secrets,
-        })
+        }
     }
 
     /// A private in-memory SQLite database (cannot fail).
+    #[cfg(feature = "database-sqlite")]
     pub(crate) fn memory(acquire_timeout: std::time::Duration) -> Self {
-        Self {
-            pool: DbPool::Sqlite(memory_pool(SqliteConnectOptions::new(), acquire_timeout)),
-            idle: Idle::default(),
-            pg_types: ParamTypes::default(),
-            secrets: Vec::new(),
-        }
+        Self::with_pool(
+            DbPool::Sqlite(memory_pool(SqliteConnectOptions::new(), acquire_timeout)),
+            Vec::new(),
+        )
     }
 
     fn err(&self, e: sqlx::Error) -> DbError {
@@ -146,11 +198,13 @@ impl Shared {
     ) -> Result<O, DbError> {
         let (s, idle) = (&self.secrets, &self.idle);
         match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => idle
                 .sqlite
                 .run(p, s, async |c| sqlite::fetch(c, sql, params, s).await)
                 .await
                 .map(O::from_rows),
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => O::from_pg(
                 idle.postgres
                     .run(p, s, async |c| {
@@ -158,6 +212,7 @@ impl Shared {
                     })
                     .await?,
             ),
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => idle
                 .mysql
                 .run(p, s, async |c| mysql::fetch(c, sql, params, s).await)
@@ -174,11 +229,13 @@ impl Shared {
     ) -> Result<ExecuteResult, DbError> {
         let (s, idle) = (&self.secrets, &self.idle);
         match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => {
                 idle.sqlite
                     .run(p, s, async |c| sqlite::execute(c, sql, params, s).await)
                     .await
             }
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => {
                 idle.postgres
                     .run(p, s, async |c| {
@@ -186,6 +243,7 @@ impl Shared {
                     })
                     .await
             }
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => {
                 idle.mysql
                     .run(p, s, async |c| mysql::execute(c, sql, params, s).await)
@@ -198,8 +256,11 @@ impl Shared {
     /// leases when there is one (then sqlx's pool gets it back after the transaction).
     pub(crate) async fn begin(&self) -> Result<DriverTx, DbError> {
         Ok(match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => DriverTx::Sqlite(self.begin_on(&self.idle.sqlite, p).await?),
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => DriverTx::Postgres(self.begin_on(&self.idle.postgres, p).await?),
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => DriverTx::MySql(self.begin_on(&self.idle.mysql, p).await?),
         })
     }
@@ -219,12 +280,18 @@ impl Shared {
 
     /// Closes the pool: waits for connections in use to come back and closes them all.
     pub(crate) async fn close(&self) {
+        #[cfg(feature = "database-sqlite")]
         self.idle.sqlite.close();
+        #[cfg(feature = "database-postgres")]
         self.idle.postgres.close();
+        #[cfg(feature = "database-mysql")]
         self.idle.mysql.close();
         match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => p.close().await,
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => p.close().await,
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => p.close().await,
         }
     }
@@ -232,8 +299,11 @@ impl Shared {
     /// `"sqlite"`, `"postgres"` or `"mysql"`.
     pub(crate) fn driver(&self) -> &'static str {
         match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(_) => "sqlite",
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(_) => "postgres",
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(_) => "mysql",
         }
     }
@@ -241,8 +311,11 @@ impl Shared {
     /// Whether [`Shared::close`] was called.
     pub(crate) fn is_closed(&self) -> bool {
         match &self.pool {
+            #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => p.is_closed(),
+            #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => p.is_closed(),
+            #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => p.is_closed(),
         }
     }
@@ -252,6 +325,7 @@ impl Shared {
 /// of every connection on every acquire (sqlx's default), which would double the round trips
 /// of every query. A connection found dead is discarded and another is taken, so a server
 /// restart costs no failed call.
+#[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
 async fn ping_if_idle<C: sqlx::Connection>(
     conn: &mut C,
     meta: sqlx::pool::PoolConnectionMetadata,
@@ -262,17 +336,10 @@ async fn ping_if_idle<C: sqlx::Connection>(
     Ok(true)
 }
 
-/// `:memory:` opened directly: a database private to its one connection.
-fn memory_target() -> Target {
-    Target::Sqlite {
-        options: SqliteConnectOptions::new(),
-        in_memory: true,
-    }
-}
-
 /// One connection, never closed by the pool (no idle timeout, no lifetime): an in-memory
 /// database lives exactly as long as its connection. No maintenance task is spawned, so this
 /// needs no runtime context.
+#[cfg(feature = "database-sqlite")]
 fn memory_pool(options: SqliteConnectOptions, acquire: std::time::Duration) -> SqlitePool {
     SqlitePoolOptions::new()
         .max_connections(1)
@@ -287,7 +354,12 @@ impl DriverTx {
     /// Whether a failed statement aborts the whole transaction (PostgreSQL does; MySQL and
     /// SQLite roll back only the statement).
     pub(crate) fn aborts_on_error(&self) -> bool {
-        matches!(self, DriverTx::Postgres(_))
+        match self {
+            #[cfg(feature = "database-postgres")]
+            DriverTx::Postgres(_) => true,
+            #[allow(unreachable_patterns)] // PostgreSQL is the only variant
+            _ => false,
+        }
     }
 
     /// Runs `sql` in the transaction and returns its rows.
@@ -299,10 +371,13 @@ impl DriverTx {
     ) -> Result<O, DbError> {
         let s = &shared.secrets;
         match self {
+            #[cfg(feature = "database-sqlite")]
             DriverTx::Sqlite(tx) => sqlite::fetch(tx, sql, params, s).await.map(O::from_rows),
+            #[cfg(feature = "database-postgres")]
             DriverTx::Postgres(tx) => {
                 O::from_pg(postgres::fetch(tx, &shared.pg_types, sql, params, s).await?)
             }
+            #[cfg(feature = "database-mysql")]
             DriverTx::MySql(tx) => mysql::fetch(tx, sql, params, s).await.map(O::from_rows),
         }
     }
@@ -316,8 +391,11 @@ impl DriverTx {
     ) -> Result<ExecuteResult, DbError> {
         let s = &shared.secrets;
         match self {
+            #[cfg(feature = "database-sqlite")]
             DriverTx::Sqlite(tx) => sqlite::execute(tx, sql, params, s).await,
+            #[cfg(feature = "database-postgres")]
             DriverTx::Postgres(tx) => postgres::execute(tx, &shared.pg_types, sql, params, s).await,
+            #[cfg(feature = "database-mysql")]
             DriverTx::MySql(tx) => mysql::execute(tx, sql, params, s).await,
         }
     }
@@ -325,8 +403,11 @@ impl DriverTx {
     /// Commits.
     pub(crate) async fn commit(self, shared: &Shared) -> Result<(), DbError> {
         match self {
+            #[cfg(feature = "database-sqlite")]
             DriverTx::Sqlite(tx) => tx.commit().await,
+            #[cfg(feature = "database-postgres")]
             DriverTx::Postgres(tx) => tx.commit().await,
+            #[cfg(feature = "database-mysql")]
             DriverTx::MySql(tx) => tx.commit().await,
         }
         .map_err(|e| shared.err(e))
@@ -335,8 +416,11 @@ impl DriverTx {
     /// Rolls back.
     pub(crate) async fn rollback(self, shared: &Shared) -> Result<(), DbError> {
         match self {
+            #[cfg(feature = "database-sqlite")]
             DriverTx::Sqlite(tx) => tx.rollback().await,
+            #[cfg(feature = "database-postgres")]
             DriverTx::Postgres(tx) => tx.rollback().await,
+            #[cfg(feature = "database-mysql")]
             DriverTx::MySql(tx) => tx.rollback().await,
         }
         .map_err(|e| shared.err(e))

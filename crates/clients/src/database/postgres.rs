@@ -25,6 +25,7 @@ use super::parse::{parse_bool, parse_date, parse_naive_datetime, parse_time, par
 use super::pg_array::to_array;
 use super::pg_convert::{bad, base_of, mismatch, to_decimal, to_i64, to_json, to_text};
 use super::pg_decode::oid;
+use super::pool::check_sql;
 use super::value::{ExecuteResult, Value};
 
 /// Statements whose parameter types are cached at most (the cache is cleared when full).
@@ -244,17 +245,6 @@ async fn bind(
         bind_one(&mut args, i, v, ty)?;
     }
     Ok(args)
-}
-
-/// A NUL byte would end the statement early on the wire (a protocol error, which would trip).
-pub(crate) fn check_sql(sql: &str) -> Result<(), DbError> {
-    if sql.contains('\0') {
-        return Err(DbError::new(
-            DbErrorKind::ParamValue,
-            "The SQL text must not contain a NUL character",
-        ));
-    }
-    Ok(())
 }
 
 fn forget_on_db_error<T>(

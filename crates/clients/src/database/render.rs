@@ -90,7 +90,8 @@ impl CellWriter {
         self.value(v);
     }
 
-    /// The next cell: text.
+    /// The next cell: text (PostgreSQL's text cells, written without building a value).
+    #[cfg(feature = "database-postgres")]
     pub(crate) fn text(&mut self, s: &str) {
         self.next();
         write_str(&mut self.out, s);

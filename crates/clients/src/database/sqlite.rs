@@ -10,11 +10,8 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow, SqliteValueRef}
 use sqlx::{Arguments, Column, Decode, Row, TypeInfo, ValueRef};
 
 use super::error::{DbError, DbErrorKind};
-use super::postgres::check_sql;
-use super::value::{ExecuteResult, LastInsertId, Rows, Value};
-
-/// The largest integer a JS number holds exactly.
-pub(crate) const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+use super::pool::check_sql;
+use super::value::{ExecuteResult, LastInsertId, Rows, Value, MAX_SAFE_INTEGER};
 
 /// Binds `params` in order (`$1`, `?1` or `?` parameter markers).
 fn bind(params: &[Value]) -> Result<SqliteArguments<'_>, DbError> {

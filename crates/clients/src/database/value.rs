@@ -15,6 +15,10 @@ use uuid::Uuid;
 
 use super::error::{DbError, DbErrorKind};
 
+/// The largest integer a JS number holds exactly.
+#[cfg(any(feature = "database-sqlite", feature = "database-mysql"))]
+pub(crate) const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
 /// One parameter or one cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

@@ -7,6 +7,9 @@
 //!   MLServer) or TensorFlow Serving REST ([`remote`]), over the HTTP layer of
 //!   [`crate::http::ApiCircuitBreaker`].
 //!
+//! Behind the `neural` feature (candle), which implies `http`: the remote backend is always
+//! there, so that [`Backend`] and [`NeuralError`] carry no `cfg`.
+//!
 //! Failures that trip: timeouts (30 s to predict, 120 s to train, by default), 5xx, connection
 //! errors, NaN or infinite outputs. A wrong input dimension is refused before the breaker
 //! (`ERR_INPUT_DIMENSION`) and does not trip.
