@@ -9,7 +9,7 @@ use neural_trader_resilience::ConfigError;
 
 use crate::breaker::{count, millis, CircuitBreakerOptions};
 use crate::js::errors::IntoJsError;
-use crate::js::options::{Both, given};
+use crate::js::options::{given, Both};
 
 /// The options of a `DatabaseCircuitBreaker` beside the circuit breaker's (whose `timeout`
 /// bounds each query and each whole transaction). Durations are in milliseconds.

@@ -135,9 +135,10 @@ fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
     }
     if v.is_typedarray()? {
         return match bytes_of(env, v)? {
-            Some((Some(sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array), bytes)) => {
-                Ok(Value::Bytes(bytes))
-            }
+            Some((
+                Some(sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array),
+                bytes,
+            )) => Ok(Value::Bytes(bytes)),
             _ => Err(type_error(
                 env,
                 format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer"),

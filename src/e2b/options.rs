@@ -14,7 +14,7 @@ use neural_trader_clients::e2b::{CreateOptions, E2BOptions, ExecuteOptions};
 
 use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
 use crate::js::errors::{config_error, IntoJsError, Noun};
-use crate::js::options::{Both, given, read, OrNull, StringMap};
+use crate::js::options::{given, read, Both, OrNull, StringMap};
 
 /// The options of an `E2BSandboxCircuitBreaker` beside the circuit breaker's (whose
 /// `timeout` is the deadline of each request, an execution's whole output included:

@@ -13,7 +13,7 @@
 //! `JSON.parse` runs on the JS thread.
 
 use napi::bindgen_prelude::{Buffer, Function, JsObjectValue, Null, Object, ToNapiValue};
-use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
+use napi::{Env, Result, Unknown, ValueType};
 use neural_trader_clients::http::Bytes;
 use neural_trader_clients::http::{body_kind, Body, BodyKind, HeaderMap};
 

@@ -24,7 +24,7 @@ pub(crate) use self::options::ApiClientOptions;
 use self::options::{build, read_request_init, ApiRequestOptions};
 use crate::breaker::{breaker_accessors, CircuitBreakerOptions};
 use crate::js::errors::{IntoJsError, Prop};
-use crate::js::options::{Both, read, read_name, read_string_argument};
+use crate::js::options::{read, read_name, read_string_argument, Both};
 use crate::js::promise::promise;
 use crate::runtime::spawn_io;
 
@@ -67,7 +67,7 @@ impl ApiCircuitBreaker {
     pub fn new(env: Env, service_name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
         let name = read_name(&env, service_name)?;
         let Both(own, breaker): Both<ApiClientOptions, CircuitBreakerOptions> =
-        crate::js::options::read(&env, "options", options)?;
+            crate::js::options::read(&env, "options", options)?;
         let options = own
             .options(&breaker, client::ApiOptions::default())
             .map_err(|e| e.into_js_error().into_napi_error(&env))?;

@@ -11,8 +11,8 @@ use super::body::{read_body, ResponseType};
 use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
 use crate::js::errors::IntoJsError;
 use crate::js::errors::Noun;
-use crate::js::options::{Both, 
-    entries, given, invalid_type, invalid_value, one_of, FromJs, Received, StringMap,
+use crate::js::options::{
+    entries, given, invalid_type, invalid_value, one_of, Both, FromJs, Received, StringMap,
 };
 use neural_trader_resilience::ConfigError;
 

@@ -58,7 +58,11 @@ impl<T: OptionSet, U: OptionSet> OptionSet for Both<T, U> {
 }
 
 /// Reads an options argument: `undefined` or `null` gives every default.
-pub(crate) fn read<T: OptionSet>(env: &Env, argument: &str, value: Option<Unknown<'_>>) -> Result<T> {
+pub(crate) fn read<T: OptionSet>(
+    env: &Env,
+    argument: &str,
+    value: Option<Unknown<'_>>,
+) -> Result<T> {
     let mut options = T::default();
     if let Some(object) = read_object(env, argument, value)? {
         for (key, value) in entries(&object)? {

@@ -10,8 +10,8 @@ use neural_trader_resilience::ConfigError;
 
 use crate::breaker::{count, millis, CircuitBreakerOptions};
 use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Noun};
-use crate::js::options::{Both, 
-    given, invalid_type, invalid_value, one_of, read, FromJs, Received, StringMap,
+use crate::js::options::{
+    given, invalid_type, invalid_value, one_of, read, Both, FromJs, Received, StringMap,
 };
 
 /// The options of a `NeuralCircuitBreaker` beside the circuit breaker's (all but
