@@ -2,13 +2,14 @@
 //!
 //! It holds the connection and the breaker permit of its transaction. Its operations run one at
 //! a time; after the transaction ended they reject with `ERR_DB_TRANSACTION_CLOSED` (or
-//! `ERR_CIRCUIT_TIMEOUT` once it timed out). The commit, rollback and timeout are driven by
-//! `lib/transaction.js` through hidden methods. Garbage-collected unended, it rolls back.
+//! `ERR_CIRCUIT_TIMEOUT` once it timed out). The commit and rollback are driven by
+//! `lib/transaction.js` through hidden methods; the deadline is the transaction's own
+//! (`__expiry`). Garbage-collected unended, it rolls back.
 
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result, Unknown};
 use napi_derive::napi;
-use neural_trader_clients::database::{DbError, SharedTransaction};
+use neural_trader_clients::database::SharedTransaction;
 
 use super::operations::{spawn_execute, spawn_query};
 use super::rows::DatabaseExecuteResult;
@@ -63,12 +64,6 @@ impl DatabaseTransaction {
         })
     }
 
-    /// Milliseconds left before the breaker's timeout ends the transaction (`null`: none).
-    #[napi(skip_typescript, js_name = "__remaining")]
-    pub fn remaining(&self) -> Option<f64> {
-        self.inner.remaining_ms_at_start()
-    }
-
     /// Commits; the breaker records a success (or the commit's error).
     #[napi(skip_typescript, js_name = "__commit")]
     pub fn commit<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
@@ -84,14 +79,10 @@ impl DatabaseTransaction {
         spawn_io(env, async move { inner.rollback().await }, |_, ()| Ok(()))
     }
 
-    /// Ends the transaction as timed out; rejects with the `CircuitTimeoutError`.
-    #[napi(skip_typescript, js_name = "__timeout")]
-    pub fn time_out<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-        let inner = self.inner.clone();
-        spawn_io(
-            env,
-            async move { Err::<(), DbError>(inner.time_out().await) },
-            |_, ()| Ok(()),
-        )
+    /// Resolves when the transaction ends; at the breaker's deadline (if it has not ended)
+    /// ends it as timed out and rejects with the `CircuitTimeoutError`.
+    #[napi(skip_typescript, js_name = "__expiry")]
+    pub fn expiry<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        spawn_io(env, self.inner.expiry(), |_, ()| Ok(()))
     }
 }

@@ -1,9 +1,11 @@
 //! A [`BreakerTransaction`] that several tasks (or a foreign runtime's callbacks) can hold:
-//! its operations run one at a time, in the order they take the lock.
+//! its operations run one at a time, in the order they take the lock. [`SharedTransaction::expiry`]
+//! ends it at its deadline even while nobody uses it, so that the holder needs no timer of its
+//! own: the deadline has one owner, the transaction.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
 
 use super::error::DbError;
 use super::render::JsRows;
@@ -14,22 +16,48 @@ use super::value::{ExecuteResult, Rows, Value};
 #[derive(Debug, Clone)]
 pub struct SharedTransaction {
     inner: Arc<Mutex<BreakerTransaction>>,
-    remaining_ms: Option<f64>,
+    /// `true` once committed or rolled back; closed when the last handle is dropped.
+    ended: Arc<watch::Sender<bool>>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl SharedTransaction {
     /// Wraps `tx`.
     pub fn new(tx: BreakerTransaction) -> Self {
         Self {
-            remaining_ms: tx.remaining_ms(),
+            deadline: tx.deadline(),
             inner: Arc::new(Mutex::new(tx)),
+            ended: Arc::new(watch::Sender::new(false)),
         }
     }
 
-    /// Milliseconds that were left before the deadline when this handle was made (`None`: no
-    /// timeout).
-    pub fn remaining_ms_at_start(&self) -> Option<f64> {
-        self.remaining_ms
+    /// A future that ends the transaction as timed out at its deadline and fails with the
+    /// timeout error then; it completes with `Ok` as soon as the transaction is committed,
+    /// rolled back or dropped (it holds no handle: it never keeps the transaction alive).
+    pub fn expiry(&self) -> impl std::future::Future<Output = Result<(), DbError>> + Send + 'static {
+        let tx: Weak<Mutex<BreakerTransaction>> = Arc::downgrade(&self.inner);
+        let mut ended = self.ended.subscribe();
+        let deadline = self.deadline;
+        async move {
+            let Some(deadline) = deadline else {
+                let _ = ended.wait_for(|e| *e).await;
+                return Ok(());
+            };
+            tokio::select! {
+                _ = ended.wait_for(|e| *e) => return Ok(()),
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+            let Some(tx) = tx.upgrade() else {
+                return Ok(());
+            };
+            let mut tx = tx.lock().await;
+            tx.time_out();
+            if tx.timed_out() {
+                Err(tx.timeout_error())
+            } else {
+                Ok(())
+            }
+        }
     }
 
     /// See [`BreakerTransaction::query_rows`].
@@ -49,18 +77,15 @@ impl SharedTransaction {
 
     /// See [`BreakerTransaction::commit`].
     pub async fn commit(&self) -> Result<(), DbError> {
-        self.inner.lock().await.commit().await
+        let result = self.inner.lock().await.commit().await;
+        self.ended.send_replace(true);
+        result
     }
 
     /// See [`BreakerTransaction::rollback`].
     pub async fn rollback(&self) -> Result<(), DbError> {
-        self.inner.lock().await.rollback().await
-    }
-
-    /// See [`BreakerTransaction::time_out`]; returns the timeout error every later use gets.
-    pub async fn time_out(&self) -> DbError {
-        let mut tx = self.inner.lock().await;
-        tx.time_out();
-        tx.timeout_error()
+        let result = self.inner.lock().await.rollback().await;
+        self.ended.send_replace(true);
+        result
     }
 }

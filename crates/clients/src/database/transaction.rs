@@ -194,10 +194,9 @@ impl BreakerTransaction {
         }
     }
 
-    /// Milliseconds left before the deadline (`None`: no timeout).
-    pub fn remaining_ms(&self) -> Option<f64> {
+    /// When the breaker's timeout ends the transaction (`None`: no timeout).
+    pub fn deadline(&self) -> Option<Instant> {
         self.deadline
-            .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64() * 1e3)
     }
 
     /// The error of a transaction that outlived the breaker's timeout.
@@ -308,6 +307,11 @@ impl BreakerTransaction {
             self.tx.abandon();
             self.finish(Outcome::Failure, Ended::TimedOut);
         }
+    }
+
+    /// Whether it ended by outliving the breaker's timeout.
+    pub fn timed_out(&self) -> bool {
+        self.ended == Ended::TimedOut
     }
 
     /// Whether it has ended (committed, rolled back or timed out).
