@@ -9,7 +9,13 @@
 // `withoutStack`: breaker errors carry no stack. It would only show the package's internals, and
 // capturing one is most of the cost of a rejection.
 //
-// `describe` says what an argument was, in the "Received ..." part of a message.
+// `describe` says what an argument was, in the "Received ..." part of a message, by the same
+// rules as the Rust side's `describe` (src/options.rs), so that the message of one code reads
+// the same whichever half made it. A string's value is never shown: a string may be a secret (an
+// API key, a URL with a password). Reading a constructor's or a function's name may throw (a
+// Proxy, a getter) or give something other than a non-empty string: the description then falls
+// back to "an object" or "function <anonymous>". Describing never throws, since it runs while an
+// error is being made.
 //
 // This module imports nothing.
 
@@ -54,11 +60,49 @@ function withoutStack(make) {
   }
 }
 
+/** A non-empty string read from `read()`, or `undefined` when reading throws or gives anything
+ * else. */
+function nameOf(read) {
+  try {
+    const name = read()
+    return typeof name === 'string' && name !== '' ? name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function isArray(value) {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false // a revoked Proxy
+  }
+}
+
 /** What `value` is, for the "Received ..." part of an argument error. */
 function describe(value) {
-  if (value === null) return 'null'
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`
-  return `type ${typeof value} (${String(value)})`
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined'
+    case 'number':
+      return `type number (${Object.is(value, -0) ? '-0' : String(value)})`
+    case 'string':
+      return 'type string'
+    case 'boolean':
+      return `type boolean (${value})`
+    case 'bigint':
+      return 'type bigint'
+    case 'symbol':
+      return 'type symbol'
+    case 'function':
+      return `function ${nameOf(() => value.name) ?? '<anonymous>'}`
+    default: {
+      if (value === null) return 'null'
+      if (isArray(value)) return 'an instance of Array'
+      const name = nameOf(() => value.constructor.name)
+      return name === undefined ? 'an object' : `an instance of ${name}`
+    }
+  }
 }
 
 /** TypeError `ERR_INVALID_ARG_TYPE`: argument `name` must be of type `expected`. */
