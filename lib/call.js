@@ -1,0 +1,216 @@
+'use strict'
+// The per-call path: `call`, which resilience.js installs as `CircuitBreaker.prototype.call`.
+//
+// Why in JavaScript: attaching `then` to a promise from Rust costs 0.3-5 us per call, and a call
+// of a method of a napi class ~280 ns. Here a call through a closed circuit never enters native
+// code: it reads the breaker's state from Rust memory with `Atomics.load` (an external
+// ArrayBuffer over the breaker's shared words, the same memory in every worker thread), runs
+// `fn`, and counts the success with one `Atomics.add`. That costs ~48 ns over a bare `await fn()`
+// (bench/RESULTS.md, `{ timeout: false }`). Failures, calls while the circuit is not closed, and
+// transitions go to the Rust core through the `__breaker*` functions of the generated loader
+// (~100 ns each, src/fast_path.rs). The state machine itself lives only in Rust.
+//
+// Built for that cost: the per-breaker state (`CallPath`) is made on the first call and kept on
+// the breaker under a symbol, with the success and failure handlers made once per breaker, so
+// that an untimed call through a closed circuit allocates nothing but the promise `then`
+// returns; every function below is module-level and called directly (the native functions and
+// those of lib/deadline.js are bound to constants once, at load).
+//
+// A timed call (the breaker's `timeout`, 30 s by default) joins the timer wheel of
+// lib/deadline.js as a `TimedCall`, and settles with whichever comes first: `fn`'s outcome or
+// the deadline (a CircuitTimeoutError; `fn`'s later outcome is then ignored).
+//
+// Imports: the generated loader (../index.js), lib/errors.js, lib/deadline.js.
+
+const {
+  CircuitBreaker,
+  __breakerWords: breakerWords,
+  __breakerAcquire: breakerAcquire,
+  __breakerComplete: breakerComplete,
+  __breakerFold: breakerFold,
+  __sharedLayout: sharedLayout,
+} = require('../index.js')
+const {
+  CircuitOpenError,
+  CircuitTimeoutError,
+  withoutStack,
+  invalidArgType,
+  invalidThis,
+} = require('./errors.js')
+const { TICK_MS, schedule, unschedule } = require('./deadline.js')
+
+const [STATE_SLOT, FAST_SUCCESS_SLOT, MODE_MASK] = sharedLayout()
+// Token of a call admitted by the JS fast path (closed circuit); native tokens are >= 0.
+const FAST = -2
+// The fast-success counter (an Int32 slot) is folded into the core's 64-bit totals from here on.
+const FOLD_AT = 0x3fffffff
+
+/** Per-breaker state of the call path, made on the first call of each JS wrapper. */
+class CallPath {
+  constructor(breaker) {
+    this.handle = breaker.__handle()
+    this.name = breaker.name
+    const { timeout } = breaker.options
+    this.timeout = timeout === false ? 0 : timeout
+    this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
+    this.openMessage = `Circuit breaker '${this.name}' is OPEN`
+    this.timeoutMessage = `Circuit breaker '${this.name}' timed out after ${this.timeout} ms`
+    try {
+      this.words = new Int32Array(breakerWords(this.handle))
+    } catch {
+      // The runtime forbids external buffers: a state slot that never reads CLOSED sends every
+      // call through the native path, which is slower but exact.
+      this.words = new Int32Array([1, 0, 0, 0])
+    }
+    this.onOk = (value) => {
+      fastSuccess(this)
+      return value
+    }
+    this.onError = (error) => {
+      breakerComplete(this.handle, 0, false)
+      throw error
+    }
+  }
+}
+
+const kCallPath = Symbol('neural-trader.resilience.callPath')
+
+function callPathOf(breaker) {
+  if (!(breaker instanceof CircuitBreaker)) {
+    throw invalidThis('CircuitBreaker.prototype.call', 'CircuitBreaker')
+  }
+  return breaker[kCallPath] ?? (breaker[kCallPath] = new CallPath(breaker))
+}
+
+function fastSuccess(path) {
+  const words = path.words
+  if (Atomics.load(words, STATE_SLOT) === 0) {
+    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(path.handle)
+  } else {
+    // A failure count to clear, or the circuit moved on: let the core decide.
+    breakerComplete(path.handle, 0, true)
+  }
+}
+
+function report(path, token, ok) {
+  if (token === FAST) {
+    if (ok) fastSuccess(path)
+    else breakerComplete(path.handle, 0, false)
+  } else {
+    breakerComplete(path.handle, token, ok)
+  }
+}
+
+function isThenable(value) {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof value.then === 'function')
+  )
+}
+
+function asPromise(thenable) {
+  return thenable instanceof Promise ? thenable : Promise.resolve(thenable)
+}
+
+/**
+ * Runs `fn` through the breaker and settles with exactly what `fn` returned, resolved, threw or
+ * rejected with; rejects with a `CircuitOpenError` when the circuit is open and a
+ * `CircuitTimeoutError` when `fn` outlives the timeout.
+ */
+function call(fn) {
+  if (typeof fn !== 'function') return Promise.reject(invalidArgType('fn', 'function', fn))
+  let path = this?.[kCallPath]
+  if (path === undefined) {
+    try {
+      path = callPathOf(this)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return run(path, fn, FAST)
+  const token = breakerAcquire(path.handle)
+  if (token < 0) {
+    return Promise.reject(withoutStack(() => new CircuitOpenError(path.openMessage, path.name)))
+  }
+  return run(path, fn, token)
+}
+
+// Runs an admitted call: `token` is FAST (admitted here, circuit closed) or the core's permit.
+function run(path, fn, token) {
+  let result
+  let thenable
+  try {
+    result = fn()
+    thenable = isThenable(result) // a throwing `then` getter counts as fn throwing
+  } catch (error) {
+    report(path, token, false)
+    return Promise.reject(error)
+  }
+  if (!thenable) {
+    report(path, token, true)
+    return Promise.resolve(result)
+  }
+  const promise = asPromise(result)
+  if (path.ticks !== 0) return withTimeout(path, promise, token)
+  // The common case makes no closures: the handlers are cached per breaker.
+  if (token === FAST) return promise.then(path.onOk, path.onError)
+  return promise.then(
+    (value) => {
+      report(path, token, true)
+      return value
+    },
+    (error) => {
+      report(path, token, false)
+      throw error
+    },
+  )
+}
+
+// ---- timed calls ----------------------------------------------------------------------------
+
+/** A call waiting for `fn`'s promise or its deadline: an entry of the wheel (lib/deadline.js). */
+class TimedCall {
+  constructor(path, token) {
+    this.path = path
+    this.token = token
+    this.resolve = null
+    this.reject = null
+    this.bucket = null
+    this.index = 0
+  }
+
+  // Called by the wheel when the deadline passed first (the call is already out of its bucket).
+  expire() {
+    const { path } = this
+    report(path, this.token, false)
+    this.reject(withoutStack(() => new CircuitTimeoutError(path.timeoutMessage, path.name, path.timeout)))
+  }
+}
+
+function withTimeout(path, promise, token) {
+  const timed = new TimedCall(path, token)
+  const outer = new Promise((resolve, reject) => {
+    timed.resolve = resolve
+    timed.reject = reject
+  })
+  schedule(timed, path.ticks)
+  promise.then(
+    (value) => {
+      if (unschedule(timed)) {
+        report(path, token, true)
+        timed.resolve(value)
+      }
+    },
+    (error) => {
+      if (unschedule(timed)) {
+        report(path, token, false)
+        timed.reject(error)
+      }
+    },
+  )
+  return outer
+}
+
+module.exports = { call }
