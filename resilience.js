@@ -10,7 +10,7 @@
 //   lib/transaction.js  DatabaseCircuitBreaker.prototype.transaction
 //
 // This file only wires them together: it registers the error classes and the row builder with
-// the binding (each thread that loads the package registers its own, see src/js_helpers.rs),
+// the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
 // installs `call` and `transaction` on the generated classes, and exports the binding without
 // its private functions, plus the error classes. The lib/ files import only each other (never
 // this file) and ../index.js.

@@ -8,7 +8,7 @@
 // `fn`, and counts the success with one `Atomics.add`. That costs ~48 ns over a bare `await fn()`
 // (bench/RESULTS.md, `{ timeout: false }`). Failures, calls while the circuit is not closed, and
 // transitions go to the Rust core through the `__breaker*` functions of the generated loader
-// (~100 ns each, src/fast_path.rs). The state machine itself lives only in Rust.
+// (~100 ns each, src/breaker/fast_path.rs). The state machine itself lives only in Rust.
 //
 // Built for that cost: the per-breaker state (`CallPath`) is made on the first call and kept on
 // the breaker under a symbol, with the success and failure handlers made once per breaker, so

@@ -2,15 +2,15 @@
 // The package's error classes, and the helpers that make the errors of the JavaScript half.
 //
 // Errors made in Rust (by the domain breakers) are instances of these classes too:
-// resilience.js registers them with the binding (`__setJsHelpers`, see src/js_helpers.rs), which
+// resilience.js registers them with the binding (`__setJsHelpers`, see src/js/helpers.rs), which
 // creates them with `new Class(message)` and then sets `code` and their other fields
-// (src/js_error.rs). So the constructors take only what the JavaScript half passes.
+// (src/js/errors.rs). So the constructors take only what the JavaScript half passes.
 //
 // `withoutStack`: breaker errors carry no stack. It would only show the package's internals, and
 // capturing one is most of the cost of a rejection.
 //
 // `describe` says what an argument was, in the "Received ..." part of a message, by the same
-// rules as the Rust side's `describe` (src/options.rs), so that the message of one code reads
+// rules as the Rust side's `describe` (src/js/describe.rs), so that the message of one code reads
 // the same whichever half made it. A string's value is never shown: a string may be a secret (an
 // API key, a URL with a password). Reading a constructor's or a function's name may throw (a
 // Proxy, a getter) or give something other than a non-empty string: the description then falls

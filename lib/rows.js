@@ -1,6 +1,6 @@
 'use strict'
 // The row objects of database query results: `buildRows`, which resilience.js registers with
-// the binding (`__setJsHelpers`) and which src/database_rows.rs calls on the JS thread for each
+// the binding (`__setJsHelpers`) and which src/database/rows.rs calls on the JS thread for each
 // result.
 //
 // The binding hands over every cell of a result as one flat JSON array (or the parsed array,

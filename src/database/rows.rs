@@ -4,17 +4,14 @@
 //! the clients crate); here the few cells JSON cannot carry (bytes, non-finite floats) are set
 //! on the parsed array and `lib/rows.js`'s `buildRows` makes the row objects.
 
-use std::ffi::CString;
-use std::ptr;
-
 use napi::bindgen_prelude::{
     Buffer, Either3, FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, ToNapiValue,
 };
-use napi::{sys, Env, Error, JsValue, Result, Unknown};
+use napi::{sys, Env, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::database::{ExecuteResult, JsRows, LastInsertId, Patch, PatchValue};
 
-use crate::js::helpers::registered;
+use crate::js::helpers::{register, registered};
 use crate::js::{check, parse_json};
 
 /// What `execute` resolves with.
@@ -46,28 +43,6 @@ impl From<ExecuteResult> for DatabaseExecuteResult {
     }
 }
 
-/// Defines `name` as an own data property (a define, not a set: a column named `__proto__`
-/// stays a plain property).
-fn define(env: &Env, object: sys::napi_value, name: &str, value: sys::napi_value) -> Result<()> {
-    let name = CString::new(name).map_err(|_| Error::from_reason("a column name has a NUL"))?;
-    let descriptor = sys::napi_property_descriptor {
-        utf8name: name.as_ptr(),
-        name: ptr::null_mut(),
-        method: None,
-        getter: None,
-        setter: None,
-        value,
-        attributes: sys::PropertyAttributes::writable
-            | sys::PropertyAttributes::enumerable
-            | sys::PropertyAttributes::configurable,
-        data: ptr::null_mut(),
-    };
-    check(
-        unsafe { sys::napi_define_properties(env.raw(), object, 1, &descriptor) },
-        "set a cell",
-    )
-}
-
 /// Sets the cells JSON could not carry on the parsed flat array.
 fn apply_patches(env: &Env, cells: Object, patches: Vec<Patch>) -> Result<()> {
     for patch in patches {
@@ -92,37 +67,21 @@ fn apply_patches(env: &Env, cells: Object, patches: Vec<Patch>) -> Result<()> {
     Ok(())
 }
 
-/// Builds the row objects here, through N-API (when `resilience.js` registered no builder:
-/// the bare generated binding).
-fn build_rows_here<'env>(
-    env: &'env Env,
-    columns: &str,
-    row_count: u32,
-    cells: Object,
-) -> Result<Unknown<'env>> {
-    let parsed: Object = unsafe { parse_json(env, columns)?.cast()? };
-    let names = (0..parsed.get_array_length()?)
-        .map(|i| parsed.get_element::<String>(i))
-        .collect::<Result<Vec<_>>>()?;
-    let mut array = ptr::null_mut();
-    check(
-        unsafe { sys::napi_create_array_with_length(env.raw(), row_count as usize, &mut array) },
-        "create the rows",
-    )?;
-    let mut cell = 0;
-    for r in 0..row_count {
-        let row = Object::new(env)?;
-        for name in &names {
-            let value: Unknown = cells.get_element(cell)?;
-            define(env, row.raw(), name, value.raw())?;
-            cell += 1;
-        }
-        check(
-            unsafe { sys::napi_set_element(env.raw(), array, r, row.raw()) },
-            "set a row",
-        )?;
+/// `lib/rows.js`, compiled into the binding for the bare generated loader (`index.js` without
+/// `resilience.js`, which registers it otherwise): rows are built by that file alone.
+const ROWS_JS: &str = include_str!("../../lib/rows.js");
+
+/// This environment's `buildRows`: the registered one, else `lib/rows.js` evaluated once.
+fn row_builder(env: &Env) -> Result<sys::napi_value> {
+    if let Some(builder) = registered(env, "buildRows")? {
+        return Ok(builder);
     }
-    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), array) })
+    let script = format!(
+        "(function () {{ const module = {{ exports: {{}} }}\n{ROWS_JS}\nreturn module.exports.buildRows }})()"
+    );
+    let builder: Unknown = env.run_script(script)?;
+    register(env, "buildRows", builder)?;
+    Ok(builder.raw())
 }
 
 /// Turns rendered rows into an array of plain objects: `lib/rows.js`'s `buildRows` parses the
@@ -137,18 +96,13 @@ pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: JsRows) -> Result<Unknown<'
         patches,
     } = rows;
     let raw_env = env.raw();
-    let builder = registered(env, "buildRows")?;
-    let cells = match builder {
-        Some(_) if patches.is_empty() => unsafe { String::to_napi_value(raw_env, cells)? },
-        _ => {
-            let parsed: Object = unsafe { parse_json(env, &cells)?.cast()? };
-            apply_patches(env, parsed, patches)?;
-            parsed.raw()
-        }
-    };
-    let Some(builder) = builder else {
-        let cells: Object = unsafe { Unknown::from_raw_unchecked(raw_env, cells).cast()? };
-        return build_rows_here(env, &columns, row_count, cells);
+    let builder = row_builder(env)?;
+    let cells = if patches.is_empty() {
+        unsafe { String::to_napi_value(raw_env, cells)? }
+    } else {
+        let parsed: Object = unsafe { parse_json(env, &cells)?.cast()? };
+        apply_patches(env, parsed, patches)?;
+        parsed.raw()
     };
     // `buildRows(columns, columnCount, rowCount, cells)`; a thrown exception becomes the `Err`.
     let build: Function<FnArgs<(String, u32, u32, Unknown)>, Unknown> =

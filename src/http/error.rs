@@ -22,7 +22,7 @@ impl IntoJsError for ApiError {
             ApiError::InvalidUrl { .. } | ApiError::InvalidArgument { .. } => {
                 JsErrorSpec::new(ErrorClass::TypeError, code, message)
             }
-            ApiError::Config(e) => e.into_js_error(),
+            ApiError::Config(e) => (*e).into_js_error(),
             ApiError::Status(e) => JsErrorSpec::new(ErrorClass::Http, code, message)
                 .with("status", Prop::Num(f64::from(e.status.as_u16())))
                 .with("url", Prop::Str(e.url))

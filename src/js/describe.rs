@@ -105,7 +105,7 @@ mod tests {
         assert_eq!(number(-0.0), "-0");
         assert_eq!(number(f64::NAN), "NaN");
         assert_eq!(number(f64::NEG_INFINITY), "-Infinity");
-        assert_eq!(number(2f64.powi(60)), "1152921504606846976");
+        assert_eq!(number(2f64.powi(60)), "1152921504606847000");
         assert_eq!(number(1e21), "1e+21");
         assert_eq!(number(f64::MAX), "1.7976931348623157e+308");
         assert_eq!(number(1e-7), "1e-7");

@@ -30,29 +30,43 @@ pub(crate) fn registered(env: &Env, name: &str) -> Result<Option<sys::napi_value
     Ok((!value.is_null()).then_some(value))
 }
 
+/// Keeps `value` as this environment's helper `name` (replacing one of that name).
+pub(crate) fn register(env: &Env, name: &str, value: Unknown<'_>) -> Result<()> {
+    let mut reference = ptr::null_mut();
+    check(
+        unsafe { sys::napi_create_reference(env.raw(), value.raw(), 1, &mut reference) },
+        "keep a helper",
+    )?;
+    if env.get_instance_data::<JsHelpers>()?.is_none() {
+        env.set_instance_data(JsHelpers(Vec::new()), (), |mut ctx| {
+            for (_, reference) in ctx.value.0.drain(..) {
+                // SAFETY: the references were made in this env, which is being torn down.
+                unsafe { sys::napi_delete_reference(ctx.env.raw(), reference) };
+            }
+        })?;
+    }
+    let Some(JsHelpers(helpers)) = env.get_instance_data::<JsHelpers>()? else {
+        return Err(napi::Error::from_reason("could not keep a helper"));
+    };
+    if let Some(i) = helpers.iter().position(|(n, _)| n == name) {
+        let (_, old) = helpers.swap_remove(i);
+        // SAFETY: the reference was made in this env and is no longer kept.
+        unsafe { sys::napi_delete_reference(env.raw(), old) };
+    }
+    helpers.push((name.to_string(), reference));
+    Ok(())
+}
+
 /// Registers this JS environment's helpers (called once by `resilience.js`): every function
 /// among the own properties of `helpers`, under its key.
 #[napi(skip_typescript, js_name = "__setJsHelpers")]
 pub fn set_js_helpers(env: Env, helpers: Object) -> Result<()> {
-    let mut kept = Vec::new();
     for key in Object::keys(&helpers)? {
-        let Some(value) = helpers.get::<Unknown>(&key)? else {
-            continue;
-        };
-        if value.get_type()? != ValueType::Function {
-            continue;
+        if let Some(value) = helpers.get::<Unknown>(&key)? {
+            if value.get_type()? == ValueType::Function {
+                register(&env, &key, value)?;
+            }
         }
-        let mut reference = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_reference(env.raw(), value.raw(), 1, &mut reference) },
-            "keep a helper",
-        )?;
-        kept.push((key, reference));
     }
-    env.set_instance_data(JsHelpers(kept), (), |mut ctx| {
-        for (_, reference) in ctx.value.0.drain(..) {
-            // SAFETY: the references were made in this env, which is being torn down.
-            unsafe { sys::napi_delete_reference(ctx.env.raw(), reference) };
-        }
-    })
+    Ok(())
 }

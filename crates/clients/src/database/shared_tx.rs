@@ -34,7 +34,9 @@ impl SharedTransaction {
     /// A future that ends the transaction as timed out at its deadline and fails with the
     /// timeout error then; it completes with `Ok` as soon as the transaction is committed,
     /// rolled back or dropped (it holds no handle: it never keeps the transaction alive).
-    pub fn expiry(&self) -> impl std::future::Future<Output = Result<(), DbError>> + Send + 'static {
+    pub fn expiry(
+        &self,
+    ) -> impl std::future::Future<Output = Result<(), DbError>> + Send + 'static {
         let tx: Weak<Mutex<BreakerTransaction>> = Arc::downgrade(&self.inner);
         let mut ended = self.ended.subscribe();
         let deadline = self.deadline;
@@ -43,9 +45,11 @@ impl SharedTransaction {
                 let _ = ended.wait_for(|e| *e).await;
                 return Ok(());
             };
-            tokio::select! {
-                _ = ended.wait_for(|e| *e) => return Ok(()),
-                () = tokio::time::sleep_until(deadline) => {}
+            let ended = async move {
+                let _ = ended.wait_for(|e| *e).await;
+            };
+            if tokio::time::timeout_at(deadline, ended).await.is_ok() {
+                return Ok(());
             }
             let Some(tx) = tx.upgrade() else {
                 return Ok(());

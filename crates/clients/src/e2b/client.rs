@@ -95,7 +95,7 @@ impl E2BSandboxCircuitBreaker {
     /// breaker setting.
     pub fn with_options(options: E2BOptions) -> Result<Self, E2BError> {
         let breaker = CircuitBreaker::try_new(options.name.as_str(), options.breaker)
-            .map_err(ApiError::Config)?;
+            .map_err(ApiError::from)?;
         Self::with_breaker(Arc::new(breaker), options)
     }
 
@@ -105,7 +105,7 @@ impl E2BSandboxCircuitBreaker {
         breaker: Arc<CircuitBreaker>,
         options: E2BOptions,
     ) -> Result<Self, E2BError> {
-        options.validate().map_err(ApiError::Config)?;
+        options.validate().map_err(ApiError::from)?;
         let api_key = options.api_key.clone().filter(|k| !k.is_empty());
         if let Some(key) = &api_key {
             if HeaderValue::from_str(key).is_err() {

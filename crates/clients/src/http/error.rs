@@ -83,7 +83,7 @@ pub enum ApiError {
         message: String,
     },
     /// A breaker configuration out of range (its code: `ERR_OUT_OF_RANGE`, ...).
-    Config(ConfigError),
+    Config(Box<ConfigError>),
     /// `ERR_CIRCUIT_OPEN` (the request was not sent) or `ERR_CIRCUIT_TIMEOUT` (the request,
     /// body included, outlived its deadline and was dropped; counted as a failure).
     Circuit(CircuitBreakerError),
@@ -165,7 +165,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ApiError::Config(e) => Some(e),
+            ApiError::Config(e) => Some(e.as_ref()),
             ApiError::Circuit(e) => Some(e),
             _ => None,
         }
@@ -180,7 +180,7 @@ impl From<CircuitBreakerError> for ApiError {
 
 impl From<ConfigError> for ApiError {
     fn from(e: ConfigError) -> Self {
-        ApiError::Config(e)
+        ApiError::Config(Box::new(e))
     }
 }
 
