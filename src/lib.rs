@@ -2,7 +2,8 @@
 //!
 //! This crate only converts: JS values to core types and back, and core errors to JS errors with
 //! a stable `code`. Every decision lives in the pure-Rust core (`crates/resilience`), re-exported
-//! here as [`resilience`] so that Rust code can use the API of the design document:
+//! here as [`resilience`] so that Rust code can use the API of the original design (`ARCHITECTURE.md`, "The
+//! original design"):
 //!
 //! ```
 //! use neural_trader_napi::resilience::{CircuitBreaker, CircuitBreakerConfig};

@@ -1,4 +1,5 @@
-//! The design document's Rust snippets, through the path it uses
+//! The original design's Rust snippets (`ARCHITECTURE.md`, "The original design"), through the
+//! path it uses
 //! (`neural_trader_napi::resilience`). Run with `cargo test -p neural-trader-napi circuit_breaker`.
 
 use std::sync::{Arc, LazyLock};

@@ -1,4 +1,4 @@
-//! The design document's "E2B Sandbox Operations" snippet, through the path it uses
+//! The original design's "E2B Sandbox Operations" snippet (`ARCHITECTURE.md`), through the path it uses
 //! (`neural_trader_napi::resilience`) and `E2BSandboxCircuitBreaker::new()` (configured from
 //! the environment as the E2B SDKs are), against the local E2B server
 //! (`__test__/support/e2b-server.js`) run as a child process. Skipped, with the reason printed,

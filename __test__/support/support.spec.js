@@ -1,6 +1,6 @@
 'use strict'
 // Proves the protocol stand-ins (e2b-server.js, inference-server.js) speak the documented
-// protocols (../shared/research/protocols.md), with plain fetch / http, so that tests built on
+// protocols (see README.md here), with plain fetch / http, so that tests built on
 // them test the product's clients against something faithful.
 
 const test = require('ava')

@@ -1,4 +1,4 @@
-//! The trading system, as the design document's end-to-end test uses it, against a real local
+//! The trading system, as the original design's end-to-end test uses it (`ARCHITECTURE.md`), against a real local
 //! HTTP server: 5 failing quote requests open `market_data_api`.
 
 mod http_support;

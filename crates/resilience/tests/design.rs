@@ -1,4 +1,5 @@
-//! The design document's snippets, run as they are written there.
+//! The original design's snippets (`ARCHITECTURE.md`, "The original design"), run as they are
+//! written there.
 //!
 //! Helpers and conventions: see `common/mod.rs`.
 
