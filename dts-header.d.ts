@@ -117,4 +117,27 @@ export interface CircuitBreaker {
   call<T>(fn: () => T | PromiseLike<T>): Promise<T>
 }
 
+// `Symbol.asyncDispose` for compilers whose `lib` predates it (ES2022 and older); identical to
+// the declaration of `lib.esnext.disposable` and of `@types/node`, so they merge.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol
+  }
+}
+
+export interface ApiCircuitBreaker {
+  /** `close()`: `await using api = new ApiCircuitBreaker(...)` closes the client at scope end. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface E2BSandboxCircuitBreaker {
+  /** `close()`: `await using sandboxes = new E2BSandboxCircuitBreaker(...)` closes it at scope end. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface NeuralCircuitBreaker {
+  /** `close()`: `await using model = new NeuralCircuitBreaker(...)` closes a model server's client. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 // ---- generated from the Rust classes ----

@@ -117,6 +117,29 @@ export interface CircuitBreaker {
   call<T>(fn: () => T | PromiseLike<T>): Promise<T>
 }
 
+// `Symbol.asyncDispose` for compilers whose `lib` predates it (ES2022 and older); identical to
+// the declaration of `lib.esnext.disposable` and of `@types/node`, so they merge.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol
+  }
+}
+
+export interface ApiCircuitBreaker {
+  /** `close()`: `await using api = new ApiCircuitBreaker(...)` closes the client at scope end. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface E2BSandboxCircuitBreaker {
+  /** `close()`: `await using sandboxes = new E2BSandboxCircuitBreaker(...)` closes it at scope end. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface NeuralCircuitBreaker {
+  /** `close()`: `await using model = new NeuralCircuitBreaker(...)` closes a model server's client. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 // ---- generated from the Rust classes ----
 
 /**
@@ -159,6 +182,14 @@ export declare class ApiCircuitBreaker {
    * with an `HttpError`, as the other methods do).
    */
   request<T = any>(init: ApiRequestInit): Promise<ApiResponse<T>>
+  /**
+   * Closes the client: requests in flight reject with an `HttpError` `ERR_HTTP_CLOSED`
+   * (not counted against the service), so does every later request, and the keep-alive
+   * connections are dropped (their sockets are shut right after the promise resolves).
+   * Calling it again resolves at once. `await using api = new ApiCircuitBreaker(..)` calls
+   * it when the scope ends.
+   */
+  close(): Promise<void>
   /** The breaker's name. */
   get name(): string
   /** The current state of the breaker. */
@@ -308,6 +339,12 @@ export declare class E2BSandboxCircuitBreaker {
   /** Whether an API key is set (calls can be made). */
   get configured(): boolean
   /**
+   * Closes the HTTP client: calls in flight reject with an `HttpError` `ERR_HTTP_CLOSED`
+   * (not counted against E2B), so does every later call, and the keep-alive connections are
+   * dropped. Calling it again resolves at once. `await using` calls it too.
+   */
+  close(): Promise<void>
+  /**
    * Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
    * code interpreter, such as 'code-interpreter-v1') and resolves with its id.
    */
@@ -399,6 +436,13 @@ export declare class NeuralCircuitBreaker {
    * stays) or `ERR_MODEL_IO`. Not a breaker call: it does not close an open circuit.
    */
   load(path: string): Promise<void>
+  /**
+   * Closes a model server's HTTP client: predictions in flight and later ones reject with
+   * an `HttpError` `ERR_HTTP_CLOSED` (not counted), its keep-alive connections are
+   * dropped. The built-in model holds no connection: nothing to close. Calling it again
+   * resolves at once. `await using` calls it too.
+   */
+  close(): Promise<void>
   /** The breaker's name. */
   get name(): string
   /** The current state of the breaker. */
@@ -479,6 +523,18 @@ export interface ApiClientOptions {
    * `true`; loopback addresses are not exempt unless `NO_PROXY` says so).
    */
   proxyFromEnv?: boolean
+  /**
+   * Query parameters whose values errors may show (names compared exactly). Every other
+   * query value is `***` in an error's `message` and `url`: an allow-list, because a list
+   * of secret-looking names always misses one.
+   */
+  safeQueryParams?: Array<string>
+  /**
+   * Headers that are secrets besides the credential-like ones (`authorization`, `cookie`,
+   * names containing `key`, `token`, `secret`, `auth`, `credential`, `session`,
+   * `signature`, `password`): dropped on a redirect to another origin, never shown.
+   */
+  secretHeaders?: Array<string>
 }
 
 /** Options of one request. */

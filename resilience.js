@@ -11,7 +11,7 @@
 //
 // This file only wires them together: it registers the error classes and the row builder with
 // the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
-// installs `call` and `transaction` on the generated classes, and exports the binding without
+// installs `call`, `transaction` and `[Symbol.asyncDispose]` on the generated classes, and exports the binding without
 // its private functions, plus the error classes. The lib/ files import only each other (never
 // this file) and ../index.js.
 
@@ -31,6 +31,17 @@ if (binding.DatabaseCircuitBreaker !== undefined) {
   defineMethod(binding.DatabaseCircuitBreaker.prototype, 'transaction', transaction)
 }
 defineMethod(binding.CircuitBreaker.prototype, 'call', call)
+
+// `await using api = new ApiCircuitBreaker(...)` closes the client when the scope ends: the
+// dispose method is `close()` (a symbol-keyed method cannot be declared from Rust by napi).
+function asyncDispose() {
+  return this.close()
+}
+if (typeof Symbol.asyncDispose === 'symbol') {
+  for (const name of ['ApiCircuitBreaker', 'E2BSandboxCircuitBreaker', 'NeuralCircuitBreaker']) {
+    if (binding[name] !== undefined) defineMethod(binding[name].prototype, Symbol.asyncDispose, asyncDispose)
+  }
+}
 
 // The native half of the call path and the helper registration stay private.
 const internal = new Set([

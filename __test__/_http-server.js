@@ -13,10 +13,14 @@
 //   /truncate                    announces 100 bytes, sends 10, destroys the socket
 //   /redirect-loop               302 to itself
 //   /flaky                       503 while server.failing, else 200 {"ok":true}
+//   /to/<port>/<rest>            307 to http://127.0.0.1:<port>/<rest> (query kept)
+//
+// `openConnections()` counts the sockets the client has not closed yet (server.getConnections).
 
 const http = require('node:http')
 
-function startServer() {
+/** `options.keepAliveTimeout`: how long the server keeps an idle connection (Node: 5000 ms). */
+function startServer(options = {}) {
   const sockets = new Set()
   const state = { requests: 0, connections: 0, failing: false, seen: [] }
   const server = http.createServer((req, res) => {
@@ -30,6 +34,7 @@ function startServer() {
       route(req, res, url, body)
     })
   })
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout
   server.on('connection', (socket) => {
     state.connections++
     sockets.add(socket)
@@ -43,6 +48,11 @@ function startServer() {
 
   function route(req, res, url, body) {
     const path = url.pathname
+    if (path.startsWith('/to/')) {
+      const [port, ...rest] = path.slice('/to/'.length).split('/')
+      res.writeHead(307, { location: `http://127.0.0.1:${port}/${rest.join('/')}${url.search}` })
+      return res.end()
+    }
     if (path === '/json') return json(res, 200, { symbol: 'AAPL', price: 101.5 })
     if (path === '/text') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
@@ -111,6 +121,7 @@ function startServer() {
         port,
         state,
         url: (path = '/') => `http://127.0.0.1:${port}${path}`,
+        openConnections: () => new Promise((done, fail) => server.getConnections((e, n) => (e ? fail(e) : done(n)))),
         close: () =>
           new Promise((done) => {
             for (const socket of sockets) socket.destroy()

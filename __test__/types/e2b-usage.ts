@@ -58,6 +58,8 @@ async function e2bUsage(): Promise<void> {
   const state: 'CLOSED' | 'OPEN' | 'HALF_OPEN' = e2b.state
   const metrics: CircuitBreakerMetrics = e2b.getMetrics()
   const breaker: CircuitBreaker = e2b.breaker
+  await e2b.close()
+  await e2b[Symbol.asyncDispose]()
   console.log(stopped, state, e2b.getState(), metrics.ignoredCalls, breaker.options.timeout, e2b.name)
 
   try {

@@ -28,6 +28,8 @@ async function httpUsage(): Promise<void> {
     halfOpenMaxCalls: 1,
     maxRetryAfter: 60000,
     proxyFromEnv: false,
+    safeQueryParams: ['symbol', 'fields'],
+    secretHeaders: ['x-desk-id'],
   }
   const api = new ApiCircuitBreaker('market_data_api', options)
   const quote: Quote = await api.get<Quote>('quotes/AAPL', { query: { fields: ['bid', 'ask'], depth: 1 } })
@@ -59,6 +61,12 @@ async function httpUsage(): Promise<void> {
     }
   }
 
+  const closing: Promise<void> = api.close()
+  await closing
+  await api[Symbol.asyncDispose]()
+
+  // @ts-expect-error safeQueryParams is an array of strings
+  new ApiCircuitBreaker('x', { safeQueryParams: 'symbol' })
   // @ts-expect-error unknown options are refused
   new ApiCircuitBreaker('x', { baseURL: 'https://x.test' })
   // @ts-expect-error headers are strings

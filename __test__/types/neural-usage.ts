@@ -78,6 +78,9 @@ async function neuralUsage(): Promise<void> {
   // @ts-expect-error epochs is a number
   await builtin.train(rows, [1, 2], { epochs: '5' })
 
+  await remote.close()
+  await builtin[Symbol.asyncDispose]()
+
   void [loss, prediction, saved, dims, backend, state, same, metrics, breaker, name]
 }
 

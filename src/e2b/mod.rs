@@ -153,6 +153,24 @@ impl E2BSandboxCircuitBreaker {
         self.inner.configured()
     }
 
+    /// Closes the HTTP client: calls in flight reject with an `HttpError` `ERR_HTTP_CLOSED`
+    /// (not counted against E2B), so does every later call, and the keep-alive connections are
+    /// dropped. Calling it again resolves at once. `await using` calls it too.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        promise(env, || {
+            let inner = Arc::clone(&self.inner);
+            settle(
+                env,
+                async move {
+                    inner.close().await;
+                    Ok(())
+                },
+                |_, ()| Ok(()),
+            )
+        })
+    }
+
     /// Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
     /// code interpreter, such as 'code-interpreter-v1') and resolves with its id.
     #[napi(

@@ -159,6 +159,26 @@ impl ApiCircuitBreaker {
             self.send(env, request, kind, Shape::Response)
         })
     }
+
+    /// Closes the client: requests in flight reject with an `HttpError` `ERR_HTTP_CLOSED`
+    /// (not counted against the service), so does every later request, and the keep-alive
+    /// connections are dropped (their sockets are shut right after the promise resolves).
+    /// Calling it again resolves at once. `await using api = new ApiCircuitBreaker(..)` calls
+    /// it when the scope ends.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        promise(env, || {
+            let api = Arc::clone(&self.inner);
+            spawn_io(
+                env,
+                async move {
+                    api.close().await;
+                    Ok::<(), ApiError>(())
+                },
+                |_, ()| Ok(()),
+            )
+        })
+    }
 }
 
 breaker_accessors!(ApiCircuitBreaker);

@@ -40,6 +40,14 @@ pub struct ApiClientOptions {
     /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default
     /// `true`; loopback addresses are not exempt unless `NO_PROXY` says so).
     pub proxy_from_env: Option<bool>,
+    /// Query parameters whose values errors may show (names compared exactly). Every other
+    /// query value is `***` in an error's `message` and `url`: an allow-list, because a list
+    /// of secret-looking names always misses one.
+    pub safe_query_params: Option<Vec<String>>,
+    /// Headers that are secrets besides the credential-like ones (`authorization`, `cookie`,
+    /// names containing `key`, `token`, `secret`, `auth`, `credential`, `session`,
+    /// `signature`, `password`): dropped on a redirect to another origin, never shown.
+    pub secret_headers: Option<Vec<String>>,
 }
 
 impl ApiClientOptions {
@@ -63,6 +71,12 @@ impl ApiClientOptions {
             } else {
                 0
             };
+        }
+        if let Some(names) = self.safe_query_params.clone() {
+            base.safe_query_params = names;
+        }
+        if let Some(names) = self.secret_headers.clone() {
+            base.secret_headers = names;
         }
         base.validate().map_err(received)?;
         if let Some(url) = self.base_url.clone() {

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::{Either, Object, Utf16String};
+use napi::bindgen_prelude::{Either, JsObjectValue, Object, Utf16String};
 use napi::{Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_resilience::ConfigError;
 
@@ -278,6 +278,52 @@ impl FromJs for String {
 }
 
 impl Received for String {}
+
+/// The most elements an array-of-strings option may have (checked before anything is read).
+pub(crate) const MAX_STRINGS: u32 = 1000;
+
+/// An array of strings (`safeQueryParams`, `secretHeaders`): `TypeError` if it is not one,
+/// `RangeError` past [`MAX_STRINGS`] elements, before allocating for them.
+impl FromJs for Vec<String> {
+    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+        if value.get_type()? != ValueType::Object || !value.is_array()? {
+            return Err(invalid_type(
+                env,
+                field,
+                Noun::Option,
+                "an array of strings",
+                &value,
+            ));
+        }
+        let array: Object = unsafe { value.cast()? };
+        let len = array.get_array_length()?;
+        if len > MAX_STRINGS {
+            let error = ConfigError::out_of_range(
+                field.to_string(),
+                format!("an array of at most {MAX_STRINGS} strings"),
+                format!("an array of length {len}"),
+            );
+            return Err(config_error(&error, Noun::Option).into_napi_error(env));
+        }
+        let mut out = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let item: Unknown = array.get_element(i)?;
+            if item.get_type()? != ValueType::String {
+                return Err(invalid_type(
+                    env,
+                    field,
+                    Noun::Option,
+                    "an array of strings",
+                    &item,
+                ));
+            }
+            out.push(unsafe { item.cast::<String>()? });
+        }
+        Ok(out)
+    }
+}
+
+impl Received for Vec<String> {}
 
 /// A string option that must be one of `choices` (the value is shown when it is not: it
 /// names a choice, it is no secret).

@@ -208,6 +208,25 @@ impl NeuralCircuitBreaker {
             settle(env, async move { inner.load(path).await }, |()| ())
         })
     }
+
+    /// Closes a model server's HTTP client: predictions in flight and later ones reject with
+    /// an `HttpError` `ERR_HTTP_CLOSED` (not counted), its keep-alive connections are
+    /// dropped. The built-in model holds no connection: nothing to close. Calling it again
+    /// resolves at once. `await using` calls it too.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        promise(env, || {
+            let inner = Arc::clone(&self.inner);
+            settle(
+                env,
+                async move {
+                    inner.close().await;
+                    Ok(())
+                },
+                |()| (),
+            )
+        })
+    }
 }
 
 breaker_accessors!(NeuralCircuitBreaker);

@@ -1,44 +1,26 @@
 //! Keeps secrets out of errors, logs and metrics.
 //!
-//! Every URL that may end up in a message goes through [`redact_url`]: the userinfo
-//! (`user:password@`) is replaced and the values of query parameters whose names look like
-//! credentials are masked.
+//! Every URL that may end up in a message goes through [`redact_url`] (or
+//! [`redact_url_allowing`]): the userinfo (`user:password@`) is replaced and the value of every
+//! query parameter is masked, except those whose names the user listed as safe
+//! (`safe_query_params` of the HTTP client).
+//!
+//! Why an allow-list and not a list of secret-looking names: a deny-list misses names. The one
+//! this module had (`api_key`, `token`, `signature`, ...) let `refresh_token`, `access_key`,
+//! `X-Amz-Signature`, `X-Amz-Credential`, `id_token`, `secret_key`, `jwt` and `session` through
+//! into every HTTP error (issue 9); no list of names can know every service's credentials, while
+//! the user knows which of their parameters are harmless to show.
 
 use url::Url;
 
-/// Query parameter names (compared case-insensitively, ignoring `-` and `_`) whose values are
-/// masked.
-const SECRET_PARAMS: &[&str] = &[
-    "apikey",
-    "key",
-    "token",
-    "accesstoken",
-    "authtoken",
-    "secret",
-    "clientsecret",
-    "password",
-    "passwd",
-    "pwd",
-    "signature",
-    "sig",
-    "auth",
-    "authorization",
-    "credential",
-    "credentials",
-    "sessionid",
-];
-
-fn is_secret_param(name: &str) -> bool {
-    let normalized: String = name
-        .chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect();
-    SECRET_PARAMS.contains(&normalized.as_str())
+/// `url` with its userinfo replaced by `***` and the value of every query parameter by `***`.
+pub fn redact_url(url: &Url) -> String {
+    redact_url_allowing(url, &[])
 }
 
-/// `url` with its userinfo replaced by `***` and secret-looking query values by `***`.
-pub fn redact_url(url: &Url) -> String {
+/// `url` with its userinfo replaced by `***` and the value of every query parameter by `***`
+/// except those named in `safe` (compared exactly, as query names are case-sensitive).
+pub fn redact_url_allowing(url: &Url, safe: &[String]) -> String {
     let mut clean = url.clone();
     if !clean.username().is_empty() || clean.password().is_some() {
         let _ = clean.set_username("***");
@@ -48,10 +30,10 @@ pub fn redact_url(url: &Url) -> String {
         let pairs: Vec<(String, String)> = clean
             .query_pairs()
             .map(|(k, v)| {
-                let v = if is_secret_param(&k) {
-                    "***".to_string()
-                } else {
+                let v = if safe.iter().any(|s| *s == k) {
                     v.into_owned()
+                } else {
+                    "***".to_string()
                 };
                 (k.into_owned(), v)
             })
@@ -94,6 +76,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_query_value_is_masked_unless_listed_as_safe() {
+        let url =
+            Url::parse("https://h.test/p?refresh_token=r1&jwt=j1&symbol=AAPL&side=buy").unwrap();
+        let shown = redact_url_allowing(&url, &["symbol".to_string()]);
+        assert_eq!(
+            shown,
+            "https://h.test/p?refresh_token=***&jwt=***&symbol=AAPL&side=***"
+        );
+        assert_eq!(
+            redact_url(&url),
+            "https://h.test/p?refresh_token=***&jwt=***&symbol=***&side=***"
+        );
+    }
+
+    #[test]
     fn userinfo_and_secret_params_are_masked() {
         let url = Url::parse(
             "https://alice:s3cret@api.example.test/v1/q?symbol=AAPL&api_key=abc123&Token=zz",
@@ -108,7 +105,7 @@ mod tests {
             !shown.contains("abc123") && !shown.contains("zz"),
             "{shown}"
         );
-        assert!(shown.contains("symbol=AAPL"), "{shown}");
+        assert!(shown.contains("symbol=***"), "{shown}");
     }
 
     #[test]

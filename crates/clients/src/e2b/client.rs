@@ -173,6 +173,12 @@ impl E2BSandboxCircuitBreaker {
         self.api.metrics()
     }
 
+    /// Closes the HTTP client (see [`ApiCircuitBreaker::close`]): calls in flight and every
+    /// later one reject with `ERR_HTTP_CLOSED`, the connection pool is dropped. Idempotent.
+    pub async fn close(&self) {
+        self.api.close().await;
+    }
+
     /// A control-plane request (`path` relative to the API URL) carrying the API key;
     /// `ERR_E2B_NO_API_KEY` without one.
     pub(crate) fn control(&self, method: Method, path: &str) -> Result<Request, E2BError> {

@@ -14,6 +14,8 @@ use super::classify::outcome_of;
 use super::error::ApiError;
 use super::headers::parse_headers;
 use super::options::ApiOptions;
+use super::policy::Policy;
+use super::pool::{unless_closed, Pool};
 use super::request::{decode_json, Body, Request, Response};
 use super::target::{parse_base_url, prepare};
 use super::transport::{exchange, Limits};
@@ -43,9 +45,10 @@ use crate::redact::redact_url;
 /// ```
 pub struct ApiCircuitBreaker {
     breaker: Arc<CircuitBreaker>,
-    client: reqwest::Client,
+    pool: Pool,
     base_url: Option<Url>,
     headers: HeaderMap,
+    policy: Arc<Policy>,
     limits: Limits,
 }
 
@@ -98,7 +101,8 @@ impl ApiCircuitBreaker {
         let headers = parse_headers(&options.headers)?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
-            .default_headers(headers.clone());
+            // Followed by hand in `transport`, so that credentials never cross origins.
+            .redirect(reqwest::redirect::Policy::none());
         if !options.proxy_from_env {
             builder = builder.no_proxy();
         }
@@ -111,9 +115,13 @@ impl ApiCircuitBreaker {
         })?;
         Ok(Self {
             breaker,
-            client,
+            pool: Pool::new(client),
             base_url,
             headers,
+            policy: Arc::new(Policy::new(
+                &options.safe_query_params,
+                &options.secret_headers,
+            )),
             limits: Limits {
                 max_retry_after: options.max_retry_after,
                 max_response_bytes: options.max_response_bytes,
@@ -149,13 +157,13 @@ impl ApiCircuitBreaker {
     /// `ERR_HTTP_REDIRECT` when it fails; [`ApiError::Status`] from status 400.
     pub async fn request(&self, request: Request) -> Result<Response, ApiError> {
         let timeout = request.timeout;
-        let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
+        let prepared = prepare(self.base_url.as_ref(), &self.headers, &self.policy, request)?;
+        let (client, closed) = self.pool.open(self.name())?;
+        let limits = self.limits;
+        let name = self.name();
+        let work = async move { exchange(&client, prepared, &limits).await };
         self.breaker
-            .execute_with(
-                exchange(&self.client, prepared, &self.limits),
-                timeout,
-                outcome_of,
-            )
+            .execute_with(unless_closed(work, closed, name), timeout, outcome_of)
             .await
             .map_err(|e| match e {
                 CallError::Breaker(e) => ApiError::Circuit(e),
@@ -181,9 +189,14 @@ impl ApiCircuitBreaker {
         C: FnOnce(&Result<T, E>) -> Outcome,
     {
         let timeout = request.timeout;
-        let prepared = prepare(self.base_url.as_ref(), &self.headers, request)?;
-        let exchange = exchange(&self.client, prepared, &self.limits);
-        let work = async move { parse(exchange.await?) };
+        let prepared = prepare(self.base_url.as_ref(), &self.headers, &self.policy, request)?;
+        let (client, closed) = self.pool.open(self.name())?;
+        let limits = self.limits;
+        let name = self.name();
+        let work = async move {
+            let response = unless_closed(exchange(&client, prepared, &limits), closed, name);
+            parse(response.await?)
+        };
         self.breaker
             .execute_with(work, timeout, classify)
             .await
@@ -191,6 +204,23 @@ impl ApiCircuitBreaker {
                 CallError::Breaker(e) => E::from(ApiError::Circuit(e)),
                 CallError::Operation(e) => e,
             })
+    }
+
+    /// Closes the client: every request still in flight stops at once and rejects with
+    /// `ERR_HTTP_CLOSED` (not counted against the service), every later one too, and the
+    /// connection pool is dropped. Resolves once no request holds the pool any more; the
+    /// sockets are then shut by their connection tasks on the runtime, a moment later (nothing
+    /// in reqwest reports that moment). Calling it again does nothing.
+    ///
+    /// Why cancel rather than wait for requests in flight: a request may hang for its whole
+    /// deadline (or forever with `Duration::MAX`), and whoever closes is shutting down.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether [`Self::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     /// `GET url`, the body deserialized from JSON (an empty body reads as `null`).

@@ -50,9 +50,17 @@ pub enum ApiError {
         /// What happened, secrets masked.
         message: String,
     },
-    /// `ERR_HTTP_REDIRECT`: the service redirected too many times (more than 10).
+    /// `ERR_HTTP_REDIRECT`: the service redirected too many times (more than 10), or to a
+    /// `Location` that is not an `http:` / `https:` URL.
     Redirect {
         /// What happened, secrets masked.
+        message: String,
+    },
+    /// `ERR_HTTP_CLOSED`: the client was closed ([`super::ApiCircuitBreaker::close`]) before or
+    /// while the request ran; nothing more was sent. Not the service's fault: the circuit does
+    /// not move.
+    Closed {
+        /// What happened.
         message: String,
     },
     /// `ERR_HTTP_BODY_TOO_LARGE`: the response body is larger than the client's
@@ -91,7 +99,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// The stable code: `ERR_HTTP_STATUS`, `ERR_HTTP_CONNECT`, `ERR_HTTP_IO`,
-    /// `ERR_HTTP_REDIRECT`, `ERR_HTTP_BODY_TOO_LARGE`, `ERR_HTTP_DECODE`, `ERR_INVALID_URL`, `ERR_INVALID_ARG_VALUE`, a
+    /// `ERR_HTTP_REDIRECT`, `ERR_HTTP_CLOSED`, `ERR_HTTP_BODY_TOO_LARGE`, `ERR_HTTP_DECODE`, `ERR_INVALID_URL`, `ERR_INVALID_ARG_VALUE`, a
     /// configuration error's code, `ERR_CIRCUIT_OPEN` or `ERR_CIRCUIT_TIMEOUT`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -99,6 +107,7 @@ impl ApiError {
             ApiError::Connect { .. } => "ERR_HTTP_CONNECT",
             ApiError::Io { .. } => "ERR_HTTP_IO",
             ApiError::Redirect { .. } => "ERR_HTTP_REDIRECT",
+            ApiError::Closed { .. } => "ERR_HTTP_CLOSED",
             ApiError::BodyTooLarge { .. } => "ERR_HTTP_BODY_TOO_LARGE",
             ApiError::Decode { .. } => "ERR_HTTP_DECODE",
             ApiError::InvalidUrl { .. } => "ERR_INVALID_URL",
@@ -124,6 +133,12 @@ impl ApiError {
     /// Whether the request outlived its deadline.
     pub fn is_timeout(&self) -> bool {
         matches!(self, ApiError::Circuit(e) if e.is_timeout())
+    }
+
+    pub(crate) fn closed(name: &str) -> Self {
+        ApiError::Closed {
+            message: format!("the HTTP client '{name}' is closed"),
+        }
     }
 
     pub(crate) fn invalid_url(message: impl Into<String>) -> Self {
@@ -152,6 +167,7 @@ impl fmt::Display for ApiError {
             ApiError::Connect { message }
             | ApiError::Io { message }
             | ApiError::Redirect { message }
+            | ApiError::Closed { message }
             | ApiError::BodyTooLarge { message, .. }
             | ApiError::Decode { message }
             | ApiError::InvalidUrl { message }

@@ -6,6 +6,10 @@
 //!   never counted against the service.
 //! - `transport`: one exchange (the whole body is read inside the request's deadline) and the
 //!   mapping of reqwest errors to codes without reqwest's URL-bearing messages.
+//! - `policy`: the user's secrets (safe query parameters, secret headers); `pool`: the
+//!   connection pool that `close()` drops, cancelling the requests that hold it.
+//! - `redirect`: redirects, followed by hand so that credential headers never reach another
+//!   origin.
 //! - `classify`: status and transport errors to an [`neural_trader_resilience::Outcome`], and
 //!   `Retry-After` parsing. This is the only breaker logic the client owns.
 //!
@@ -19,6 +23,9 @@ mod client;
 mod error;
 mod headers;
 mod options;
+mod policy;
+mod pool;
+mod redirect;
 mod request;
 mod target;
 mod transport;
@@ -31,8 +38,9 @@ pub use client::ApiCircuitBreaker;
 pub use error::{ApiError, StatusError};
 pub use headers::{header_pairs, is_secret_header, MAX_HEADERS};
 pub use options::{
-    ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    ApiOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, MAX_NAMES,
 };
+pub use redirect::{is_credential_header, MAX_REDIRECTS};
 pub use request::{body_kind, Body, BodyKind, Request, Response};
 pub use reqwest::header::{HeaderMap, HeaderValue};
 pub use reqwest::{Method, StatusCode};

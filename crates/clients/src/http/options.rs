@@ -12,6 +12,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest `max_response_bytes` accepted: 2^53 - 1 (JavaScript's largest safe integer).
 pub const MAX_RESPONSE_BYTES_LIMIT: u64 = (1 << 53) - 1;
 
+/// The most names `safe_query_params` and `secret_headers` may each hold.
+pub const MAX_NAMES: usize = 1000;
+
 /// How long a connection attempt may take by default (5 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -56,6 +59,13 @@ pub struct ApiOptions {
     /// apply (default `true`, as in reqwest and curl; loopback addresses are not exempt unless
     /// `NO_PROXY` says so).
     pub proxy_from_env: bool,
+    /// Query parameters whose values errors may show (names compared exactly). Every other
+    /// query value is `***` in every message and `url` of an error: an allow-list, because a
+    /// list of secret-looking names always misses one (see `crate::redact`).
+    pub safe_query_params: Vec<String>,
+    /// Headers, besides the credential-like ones, that must not follow a redirect to another
+    /// origin and whose values are never shown (see `super::redirect`). Case-insensitive.
+    pub secret_headers: Vec<String>,
 }
 
 impl ApiOptions {
@@ -83,6 +93,29 @@ impl ApiOptions {
                 self.max_response_bytes.to_string(),
             ));
         }
+        for (field, names) in [
+            ("safe_query_params", &self.safe_query_params),
+            ("secret_headers", &self.secret_headers),
+        ] {
+            if names.len() > MAX_NAMES {
+                return Err(ConfigError::out_of_range(
+                    field,
+                    format!("a list of at most {MAX_NAMES} names"),
+                    names.len().to_string(),
+                ));
+            }
+        }
+        if let Some(bad) = self
+            .secret_headers
+            .iter()
+            .find(|n| reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_err())
+        {
+            return Err(ConfigError::invalid_value(
+                "secret_headers",
+                "a list of valid HTTP header names",
+                format!("{:?}", bad.chars().take(64).collect::<String>()),
+            ));
+        }
         Ok(())
     }
 }
@@ -97,6 +130,8 @@ impl Default for ApiOptions {
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             proxy_from_env: true,
+            safe_query_params: Vec::new(),
+            secret_headers: Vec::new(),
         }
     }
 }
@@ -115,6 +150,8 @@ impl std::fmt::Debug for ApiOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("max_retry_after", &self.max_retry_after)
             .field("proxy_from_env", &self.proxy_from_env)
+            .field("safe_query_params", &self.safe_query_params)
+            .field("secret_headers", &self.secret_headers)
             .finish()
     }
 }

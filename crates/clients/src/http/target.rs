@@ -5,11 +5,14 @@
 //! Everything here is checked before the breaker is asked: a bad URL or header is the caller's
 //! mistake and is never counted against the service.
 
+use std::sync::Arc;
+
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use url::Url;
 
 use super::error::ApiError;
 use super::headers::{basic_auth, parse_headers, secret_values};
+use super::policy::Policy;
 use super::request::Request;
 use crate::redact::{redact_url, redact_url_str, scrub};
 
@@ -31,6 +34,8 @@ pub(crate) struct Context {
     /// The URL with secrets masked.
     pub(crate) shown: String,
     secrets: Vec<String>,
+    /// The user's secrets policy (for the URLs of redirects).
+    pub(crate) policy: Arc<Policy>,
 }
 
 impl Context {
@@ -128,9 +133,9 @@ fn percent_encoding_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The secret values of `url`'s query (those [`redact_url`] masks).
-fn secret_query_values(url: &Url) -> Vec<String> {
-    let Ok(redacted) = Url::parse(&redact_url(url)) else {
+/// The secret values of `url`'s query (those `policy` masks).
+fn secret_query_values(url: &Url, policy: &Policy) -> Vec<String> {
+    let Ok(redacted) = Url::parse(&policy.show(url)) else {
         return Vec::new();
     };
     url.query_pairs()
@@ -146,6 +151,7 @@ fn secret_query_values(url: &Url) -> Vec<String> {
 pub(crate) fn prepare(
     base: Option<&Url>,
     defaults: &HeaderMap,
+    policy: &Arc<Policy>,
     request: Request,
 ) -> Result<Prepared, ApiError> {
     let Request {
@@ -162,7 +168,7 @@ pub(crate) fn prepare(
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
-    let mut secrets = secret_query_values(&url);
+    let mut secrets = secret_query_values(&url, policy);
     let userinfo = take_userinfo(&mut url);
 
     let mut header_map = parse_headers(&headers)?;
@@ -178,15 +184,26 @@ pub(crate) fn prepare(
             header_map.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
     }
+    // The client's headers, under the request's own (merged here rather than by reqwest's
+    // `default_headers`, which it would add back to a redirected request after
+    // `super::redirect` dropped them).
+    for name in defaults.keys() {
+        if !header_map.contains_key(name) {
+            for value in defaults.get_all(name) {
+                header_map.append(name.clone(), value.clone());
+            }
+        }
+    }
     secrets.extend(secret_values(&header_map));
-    secrets.extend(secret_values(defaults));
+    secrets.extend(policy.marked_values(&header_map));
     secrets.retain(|s| s.len() >= 3);
 
     let context = Context {
         method: method.clone(),
         sent_url: url.to_string(),
-        shown: redact_url(&url),
+        shown: policy.show(&url),
         secrets,
+        policy: Arc::clone(policy),
     };
     let mut sent = reqwest::Request::new(method, url);
     *sent.headers_mut() = header_map;
@@ -249,7 +266,7 @@ mod tests {
             reqwest::Method::GET,
             "http://alice:p%40ss+word@127.0.0.1:9/x?api_key=k3y&symbol=AAPL#frag",
         );
-        let prepared = prepare(None, &HeaderMap::new(), req).unwrap();
+        let prepared = prepare(None, &HeaderMap::new(), &Arc::default(), req).unwrap();
         let sent = &prepared.request;
         assert_eq!(
             sent.url().as_str(),
@@ -259,7 +276,7 @@ mod tests {
         assert_eq!(sent.headers()[AUTHORIZATION], "Basic YWxpY2U6cEBzcyt3b3Jk");
         assert!(sent.headers()[AUTHORIZATION].is_sensitive());
         let ctx = &prepared.context;
-        assert!(!ctx.shown.contains("k3y") && ctx.shown.contains("symbol=AAPL"));
+        assert!(!ctx.shown.contains("k3y") && ctx.shown.contains("symbol=***"));
         let cleaned = ctx.clean("failed http://127.0.0.1:9/x?api_key=k3y&symbol=AAPL p@ss+word");
         assert!(
             !cleaned.contains("k3y") && !cleaned.contains("p@ss+word"),
@@ -271,7 +288,7 @@ mod tests {
     fn an_explicit_authorization_header_wins_over_userinfo() {
         let req = Request::new(reqwest::Method::GET, "http://u:pw1@127.0.0.1/")
             .header("Authorization", "Bearer t0ken");
-        let prepared = prepare(None, &HeaderMap::new(), req).unwrap();
+        let prepared = prepare(None, &HeaderMap::new(), &Arc::default(), req).unwrap();
         assert_eq!(prepared.request.headers()[AUTHORIZATION], "Bearer t0ken");
         assert_eq!(prepared.context.clean("x t0ken pw1"), "x *** ***");
     }

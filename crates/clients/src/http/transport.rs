@@ -14,9 +14,9 @@ use reqwest::StatusCode;
 
 use super::classify::parse_retry_after;
 use super::error::{ApiError, StatusError};
+use super::redirect::{follow, location, MAX_REDIRECTS};
 use super::request::Response;
 use super::target::{Context, Prepared};
-use crate::redact::redact_url;
 
 /// What an exchange accepts from the service.
 #[derive(Debug, Clone, Copy)]
@@ -27,23 +27,51 @@ pub(crate) struct Limits {
     pub(crate) max_response_bytes: u64,
 }
 
-/// Sends `prepared` and reads the whole response: `Ok` below 400, [`ApiError::Status`] from 400.
+/// Sends `prepared`, follows redirects (see `super::redirect`) and reads the whole response:
+/// `Ok` below 400, [`ApiError::Status`] from 400.
 pub(crate) async fn exchange(
     client: &reqwest::Client,
     prepared: Prepared,
     limits: &Limits,
 ) -> Result<Response, ApiError> {
-    let Prepared { request, context } = prepared;
-    let mut response = client
-        .execute(request)
-        .await
-        .map_err(|e| transport_error(&context, &e))?;
+    let Prepared {
+        mut request,
+        context,
+    } = prepared;
+    let mut redirects = 0;
+    let mut response = loop {
+        // Kept to build the next request from (a body of bytes clones without a copy).
+        let sent = request.try_clone();
+        let response = client
+            .execute(request)
+            .await
+            .map_err(|e| transport_error(&context, &e))?;
+        let Some(next) = location(response.status(), response.headers(), response.url()) else {
+            break response;
+        };
+        let redirect_error = |why: &str| ApiError::Redirect {
+            message: format!("{}: {why}", context.describe()),
+        };
+        let next = next.map_err(redirect_error)?;
+        if redirects == MAX_REDIRECTS {
+            return Err(redirect_error(&format!(
+                "too many redirects (more than {MAX_REDIRECTS})"
+            )));
+        }
+        redirects += 1;
+        let status = response.status();
+        match sent {
+            Some(sent) => request = follow(sent, status, next, &context.policy.secret_headers),
+            // A body that cannot be sent twice: the redirect is the answer.
+            None => break response,
+        }
+    };
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let url = if response.url().as_str() == context.sent_url {
         context.shown.clone()
     } else {
-        redact_url(response.url())
+        context.policy.show(response.url())
     };
     let body = read_body(&mut response, &context, limits.max_response_bytes).await?;
     if status.as_u16() < 400 {

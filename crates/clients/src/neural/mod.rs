@@ -177,6 +177,13 @@ impl NeuralCircuitBreaker {
         &self.backend
     }
 
+    /// Closes a remote model's HTTP client (then `ERR_HTTP_CLOSED`); a no-op for the built-in.
+    pub async fn close(&self) {
+        if let Backend::Remote(remote) = &self.backend {
+            remote.close().await;
+        }
+    }
+
     /// The state: `CLOSED`, `OPEN` or `HALF_OPEN`.
     pub async fn get_state(&self) -> String {
         self.breaker.get_state().await

@@ -147,6 +147,11 @@ impl RemoteModel {
         self.protocol
     }
 
+    /// Closes the HTTP client (see [`ApiCircuitBreaker::close`]).
+    pub async fn close(&self) {
+        self.api.close().await;
+    }
+
     pub(crate) async fn predict(
         &self,
         features: Vec<f64>,

@@ -9,11 +9,14 @@
 //! | `/empty` | 204 |
 //! | `/status/<code>[?retry_after=<v>]` | `<code>` with a JSON body (and `Retry-After: <v>`) |
 //! | `/delay/<ms>` | 200 JSON after `<ms>` |
-//! | `/hang` | nothing, ever (the connection stays open) |
+//! | `/hang` | nothing, until the client closes the connection |
 //! | `/close` | closes the connection without answering |
 //! | `/truncate` | announces 100 bytes, sends 10, closes |
 //! | `/redirect-loop` | 302 to itself |
 //! | `/flaky` | 503 while [`TestServer::set_failing`] is on, else 200 JSON |
+//! | `/to/<port>/<rest>` | 307 to `http://127.0.0.1:<port>/<rest>` (query kept) |
+//!
+//! [`TestServer::open_connections`] counts the connections the client has not closed yet.
 
 #![allow(dead_code)]
 
@@ -48,6 +51,7 @@ impl Seen {
 #[derive(Default)]
 struct Shared {
     connections: AtomicUsize,
+    open: AtomicUsize,
     failing: AtomicBool,
     seen: Mutex<Vec<Seen>>,
 }
@@ -74,7 +78,12 @@ impl TestServer {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 state.connections.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, Arc::clone(&state)));
+                state.open.fetch_add(1, Ordering::SeqCst);
+                let state = Arc::clone(&state);
+                tokio::spawn(async move {
+                    serve(stream, Arc::clone(&state)).await;
+                    state.open.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         Self { addr, shared, task }
@@ -88,6 +97,24 @@ impl TestServer {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted and not yet closed (a connection counts as closed once the peer
+    /// closed it, or the server gave up on it).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no connection is open, at most 10 s (a bound for a broken build, not a
+    /// measurement); returns how many are still open.
+    pub async fn drained(&self) -> usize {
+        for _ in 0..1000 {
+            if self.open_connections() == 0 {
+                return 0;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.open_connections()
     }
 
     /// Requests received so far.
@@ -127,7 +154,10 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             "/echo" => json(200, &echo(&request, path, query)),
             "/empty" => Reply::new(204, "", Vec::new()),
             "/hang" => {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
+                // Until the client closes the connection (or an hour passes).
+                let mut byte = [0u8; 1];
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(3600), stream.read(&mut byte)).await;
                 return;
             }
             "/close" => return,
@@ -141,6 +171,21 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             "/redirect-loop" => {
                 let mut r = Reply::new(302, "", Vec::new());
                 r.extra.push(("location".into(), "/redirect-loop".into()));
+                r
+            }
+            _ if path.starts_with("/to/") => {
+                let rest = &path["/to/".len()..];
+                let (port, rest) = rest.split_once('/').unwrap_or((rest, ""));
+                let query = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{query}")
+                };
+                let mut r = Reply::new(307, "", Vec::new());
+                r.extra.push((
+                    "location".into(),
+                    format!("http://127.0.0.1:{port}/{rest}{query}"),
+                ));
                 r
             }
             "/flaky" if shared.failing.load(Ordering::SeqCst) => json(503, r#"{"error":"down"}"#),
