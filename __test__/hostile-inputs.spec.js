@@ -184,3 +184,39 @@ test('load reads a large file that is not a model no further than its first byte
     t.true(out[key].read < 1024 * 1024, `${key}: ${out[key].read} bytes read`)
   }
 })
+
+test('a throwing getter or Proxy in the arguments of a Promise-returning method rejects, never throws', async (t) => {
+  const m = require('../resilience.js')
+  const boom = () => {
+    throw new Error('boom')
+  }
+  const getter = { get timeout() { return boom() } }
+  const proxy = new Proxy({}, { ownKeys: boom, get: boom, has: boom, getOwnPropertyDescriptor: boom })
+  const api = new m.ApiCircuitBreaker('hostile-api')
+  const db = new m.DatabaseCircuitBreaker('hostile-db')
+  const nn = new m.NeuralCircuitBreaker('hostile-nn')
+  const e2b = new m.E2BSandboxCircuitBreaker({ apiKey: 'not-used' })
+  t.teardown(() => db.close())
+  const starts = [
+    () => api.get('http://127.0.0.1:1/', getter),
+    () => api.get('http://127.0.0.1:1/', proxy),
+    () => api.request(proxy),
+    () => api.get('http://127.0.0.1:1/', { headers: proxy }),
+    () => api.get('http://127.0.0.1:1/', { query: proxy }),
+    () => db.query('SELECT $1', [proxy]),
+    () => db.query('SELECT $1', new Proxy([1], { get: boom })),
+    () => nn.train([[1], [2]], [1, 2], proxy),
+    () => nn.predict(new Proxy([1], { get: boom })),
+    () => e2b.executeCode('sandbox', 'x', proxy),
+    () => e2b.createSandbox('base', getter),
+  ]
+  for (const start of starts) {
+    let promise
+    t.notThrows(() => {
+      promise = start()
+    }, String(start))
+    const err = await t.throwsAsync(promise, undefined, String(start))
+    t.true(err.message === 'boom' || typeof err.code === 'string', `${start}: ${err.message}`)
+  }
+  t.is(api.getMetrics().totalCalls + db.getMetrics().totalCalls + nn.getMetrics().totalCalls, 0)
+})
