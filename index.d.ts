@@ -513,9 +513,9 @@ export interface ApiClientOptions {
   /** The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped). */
   maxRetryAfter?: number
   /**
-   * The largest response body read, in bytes (default 67108864, 64 MiB); a larger one
-   * rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not count against the
-   * service.
+   * The largest response body read, in bytes (default 67108864, 64 MiB; at most 4294967296,
+   * 4 GiB); a larger one rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not
+   * count against the service.
    */
   maxResponseBytes?: number
   /**

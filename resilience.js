@@ -8,11 +8,13 @@
 //   lib/deadline.js     the timer wheel of call deadlines, used by lib/call.js
 //   lib/rows.js         the row objects of database query results
 //   lib/transaction.js  DatabaseCircuitBreaker.prototype.transaction
+//   lib/receiver.js     ERR_INVALID_THIS for the native classes' methods on a wrong receiver
 //
 // This file only wires them together: it registers the error classes and the row builder with
 // the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
-// installs `call`, `transaction` and `[Symbol.asyncDispose]` on the generated classes, and exports the binding without
-// its private functions, plus the error classes. The lib/ files import only each other (never
+// installs `call`, `transaction` and `[Symbol.asyncDispose]` on the generated classes, guards the
+// receivers of the other methods, and exports the binding without its private functions, plus
+// the error classes. The lib/ files import only each other (never
 // this file) and ../index.js.
 
 const binding = require('./index.js')
@@ -20,6 +22,7 @@ const { CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError } = requ
 const { buildRows } = require('./lib/rows.js')
 const { call } = require('./lib/call.js')
 const { transaction } = require('./lib/transaction.js')
+const { guardReceivers } = require('./lib/receiver.js')
 
 binding.__setJsHelpers({ CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError, buildRows })
 
@@ -31,6 +34,21 @@ if (binding.DatabaseCircuitBreaker !== undefined) {
   defineMethod(binding.DatabaseCircuitBreaker.prototype, 'transaction', transaction)
 }
 defineMethod(binding.CircuitBreaker.prototype, 'call', call)
+
+// `call` and `transaction` check their receiver themselves (lib/call.js, lib/transaction.js).
+const classes = [
+  'CircuitBreaker',
+  'CircuitBreakerRegistry',
+  'ApiCircuitBreaker',
+  'DatabaseCircuitBreaker',
+  'DatabaseTransaction',
+  'E2BSandboxCircuitBreaker',
+  'NeuralCircuitBreaker',
+  'TradingSystemCircuitBreakers',
+]
+for (const name of classes) {
+  if (binding[name] !== undefined) guardReceivers(binding[name], name, ['call', 'transaction'])
+}
 
 // `await using api = new ApiCircuitBreaker(...)` closes the client when the scope ends: the
 // dispose method is `close()` (a symbol-keyed method cannot be declared from Rust by napi).

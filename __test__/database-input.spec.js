@@ -91,3 +91,25 @@ test('transaction(fn) with a non-function rejects with TypeError', async (t) => 
   }
   await t.throwsAsync(DatabaseCircuitBreaker.prototype.transaction.call({}, () => 1), { instanceOf: Error })
 })
+
+test('lone surrogates in SQL and parameters are refused, not replaced by U+FFFD', async (t) => {
+  const db = make()
+  t.teardown(() => db.close())
+  const cases = [
+    [() => db.query('SELECT 1 AS "\uD800"'), /"sql"/],
+    [() => db.query('SELECT $1 AS a', ['x\uDC00y']), /Parameter \$1 .*lone surrogate/],
+    [() => db.execute('SELECT $1, $2', ['ok', '\uD83D']), /Parameter \$2/],
+    [() => db.query('SELECT $1 AS a', [['a', '\uD800']]), /Parameter \$1/],
+  ]
+  for (const [call, pattern] of cases) {
+    let promise
+    t.notThrows(() => {
+      promise = call()
+    })
+    const err = await t.throwsAsync(promise, { instanceOf: TypeError })
+    t.is(err.code, 'ERR_INVALID_ARG_VALUE', err.message)
+    t.regex(err.message, pattern)
+  }
+  // A well-formed pair still round-trips.
+  t.deepEqual(await db.query('SELECT $1 AS a', ['\uD83D\uDE00']), [{ a: '\uD83D\uDE00' }])
+})

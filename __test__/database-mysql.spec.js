@@ -128,6 +128,15 @@ myTest('an exhausted pool trips the breaker', async (t) => {
   t.is(db.state, 'OPEN')
 })
 
+myTest('a database name that does not exist (1049, ER_BAD_DB_ERROR) is a connection failure that trips', async (t) => {
+  const u = new URL(url)
+  u.pathname = '/nt_no_such_database'
+  const db = make({ url: u.toString(), acquireTimeout: 2000, failureThreshold: 1 })
+  const err = await t.throwsAsync(db.query('SELECT 1'), { instanceOf: DatabaseError, code: 'ERR_DB_CONNECTION' })
+  t.is(err.dbCode, '1049', err.message)
+  t.is(db.state, 'OPEN')
+})
+
 myTest('connections kept between queries serve transactions and queries mixed, with every connection busy', async (t) => {
   const db = make({ maxConnections: 2, acquireTimeout: 3000 })
   const name = await table(db, 'id int PRIMARY KEY')

@@ -295,6 +295,23 @@ pgTest('a wrong user or password is a connection failure whose message does not 
   t.is(db.state, 'OPEN')
 })
 
+pgTest('a database name that does not exist (SQLSTATE 3D000) is a connection failure that trips', async (t) => {
+  // Issue 9: every call fails, as with a wrong password, so it counts against the database.
+  const u = new URL(url)
+  u.pathname = '/nt_no_such_database'
+  const db = make({ url: u.toString(), acquireTimeout: 2000, failureThreshold: 1 })
+  const err = await t.throwsAsync(db.query('SELECT 1'), { instanceOf: DatabaseError, code: 'ERR_DB_CONNECTION' })
+  t.is(err.sqlState, '3D000')
+  t.is(db.state, 'OPEN')
+  t.is(db.getMetrics().failedCalls, 1)
+})
+
+pgTest('a void column (pg_sleep) is an empty string, as node-postgres gives it', async (t) => {
+  // Issue 9: it was ERR_DB_UNSUPPORTED_TYPE.
+  const db = make()
+  t.deepEqual(await db.query('SELECT pg_sleep(0) AS slept, 1 AS n'), [{ slept: '', n: 1 }])
+})
+
 pgTest('columns sharing a name keep the first position and the last value; a __proto__ column is a plain own property', async (t) => {
   const db = make()
   const [row] = await db.query(`SELECT 1 AS a, 2 AS b, 3 AS a, $1::bytea AS c, 'NaN'::float8 AS "__proto__"`, [Buffer.from('hi')])

@@ -45,6 +45,9 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
     [{ maxResponseBytes: 0 }, RangeError, 'ERR_OUT_OF_RANGE', /"maxResponseBytes"/],
     [{ maxResponseBytes: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ maxResponseBytes: 2 ** 53 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    // Issue 9: a limit no memory can hold was accepted; 4 GiB is the largest.
+    [{ maxResponseBytes: 2 ** 40 }, RangeError, 'ERR_OUT_OF_RANGE'],
+    [{ maxResponseBytes: 2 ** 32 + 1 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ maxResponseBytes: '1024' }, TypeError, 'ERR_INVALID_ARG_TYPE'],
     [{ failureThreshold: 0 }, RangeError, 'ERR_OUT_OF_RANGE'],
     [{ successThreshold: 1.5 }, RangeError, 'ERR_OUT_OF_RANGE'],
@@ -56,6 +59,9 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
     [{ headers: { 'bad name': 'v' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     [{ headers: { 'x-api-key': 'line\nbreak-secret' } }, TypeError, 'ERR_INVALID_ARG_VALUE'],
     [{ headers: manyHeaders(1001) }, TypeError, 'ERR_INVALID_ARG_VALUE', /too many headers/],
+    [{ headers: { 'x-key': 'v\uD800' } }, TypeError, 'ERR_INVALID_ARG_VALUE', /lone surrogate/],
+    [{ headers: { ['x-\uDC00']: 'v' } }, TypeError, 'ERR_INVALID_ARG_VALUE', /lone surrogate/],
+    [{ baseUrl: 'http://127.0.0.1/\uD800/' }, TypeError, 'ERR_INVALID_ARG_VALUE', /lone surrogate/],
   ]
   for (const [options, Class, code, pattern] of bad) {
     throwsTyped(t, () => new ApiCircuitBreaker(uniqueName('bad'), options), Class, code, pattern)
@@ -64,6 +70,7 @@ test('the constructor refuses bad names and options with TypeError / RangeError'
   t.false(err.message.includes('break-secret'), 'a bad header value is never shown')
   t.notThrows(() => new ApiCircuitBreaker(uniqueName('ok'), { timeout: false, headers: {}, baseUrl: undefined }))
   t.notThrows(() => new ApiCircuitBreaker(uniqueName('ok'), { maxResponseBytes: 1 }))
+  t.notThrows(() => new ApiCircuitBreaker(uniqueName('ok'), { maxResponseBytes: 2 ** 32 }))
 })
 
 test('request methods reject (never throw) bad arguments with typed errors', async (t) => {
@@ -94,6 +101,14 @@ test('request methods reject (never throw) bad arguments with typed errors', asy
     [() => api.request({ url: server.url('/json'), method: 'BAD METHOD' }), TypeError, 'ERR_INVALID_ARG_VALUE'],
     [() => api.request({ url: server.url('/json'), method: 7 }), TypeError, 'ERR_INVALID_ARG_TYPE'],
     [() => api.request({ url: server.url('/json'), bogus: 1 }), TypeError, 'ERR_INVALID_ARG_VALUE'],
+    // Issue 9: lone surrogates were sent as U+FFFD; they are refused.
+    [() => api.get(server.url('/json?q=\uD800')), TypeError, 'ERR_INVALID_ARG_VALUE', /lone surrogate/],
+    [() => api.request({ url: server.url('/json\uDC00') }), TypeError, 'ERR_INVALID_ARG_VALUE', /lone surrogate/],
+    [() => api.get(server.url('/json'), { headers: { 'x-a': 'v\uD800' } }), TypeError, 'ERR_INVALID_ARG_VALUE', /"headers"/],
+    [() => api.get(server.url('/json'), { headers: { 'x-\uD800': 'v' } }), TypeError, 'ERR_INVALID_ARG_VALUE', /"headers"/],
+    [() => api.get(server.url('/json'), { query: { q: '\uDFFF' } }), TypeError, 'ERR_INVALID_ARG_VALUE', /"query"/],
+    [() => api.get(server.url('/json'), { query: { ['\uD83D']: 'v' } }), TypeError, 'ERR_INVALID_ARG_VALUE', /"query"/],
+    [() => api.get(server.url('/json'), { query: { q: ['ok', 'x\uD800'] } }), TypeError, 'ERR_INVALID_ARG_VALUE', /"query"/],
   ]
   for (const [call, Class, code, pattern] of cases) {
     let promise

@@ -127,3 +127,19 @@ test('training runs off the event loop: timers keep firing', async (t) => {
   // Had training blocked the JS thread, the interval could not have fired before it ended.
   t.true(ticks >= 3, `${ticks} ticks in ${ms} ms`)
 })
+
+test('a training that diverges (infinite loss) rejects, counts as a failure, and the previous model stays', async (t) => {
+  const cb = new NeuralCircuitBreaker(uniqueName('nn-diverge'))
+  const data = line(8, 0, 1)
+  await cb.train(data, data.map(([x]) => 2 * x), { hiddenSizes: [], epochs: 20 })
+  const before = await cb.predict([0.5])
+  // Issue 9: labels of ±1e300 standardise fine, but their squared errors overflow f64: this
+  // training reported `loss: Infinity` as a success and replaced the model.
+  const labels = data.map((_, i) => (i % 2 ? 1e300 : -1e300))
+  const err = await t.throwsAsync(cb.train(data, labels, { hiddenSizes: [], epochs: 5 }))
+  t.is(err.code, 'ERR_MODEL_NON_FINITE')
+  t.regex(err.message, /diverged/)
+  const m = cb.getMetrics()
+  t.is(m.failedCalls, 1, 'a diverged training is a failure')
+  t.deepEqual(await cb.predict([0.5]), before, 'the previous model is still the one in use')
+})

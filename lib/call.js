@@ -20,7 +20,7 @@
 // lib/deadline.js as a `TimedCall`, and settles with whichever comes first: `fn`'s outcome or
 // the deadline (a CircuitTimeoutError; `fn`'s later outcome is then ignored).
 //
-// Imports: the generated loader (../index.js), lib/errors.js, lib/deadline.js.
+// Imports: the generated loader (../index.js), lib/errors.js, lib/deadline.js, lib/receiver.js.
 
 const {
   CircuitBreaker,
@@ -38,6 +38,7 @@ const {
   invalidThis,
 } = require('./errors.js')
 const { TICK_MS, schedule, unschedule } = require('./deadline.js')
+const { isWrongReceiver } = require('./receiver.js')
 
 const [STATE_SLOT, FAST_SUCCESS_SLOT, MODE_MASK] = sharedLayout()
 // Token of a call admitted by the JS fast path (closed circuit); native tokens are >= 0.
@@ -76,10 +77,19 @@ class CallPath {
 const kCallPath = Symbol('neural-trader.resilience.callPath')
 
 function callPathOf(breaker) {
-  if (!(breaker instanceof CircuitBreaker)) {
-    throw invalidThis('CircuitBreaker.prototype.call', 'CircuitBreaker')
+  const wrongThis = () => invalidThis('CircuitBreaker.prototype.call', 'CircuitBreaker')
+  if (!(breaker instanceof CircuitBreaker)) throw wrongThis()
+  let path = breaker[kCallPath]
+  if (path === undefined) {
+    // `Object.create(CircuitBreaker.prototype)` passes `instanceof`; the native side refuses it.
+    try {
+      path = new CallPath(breaker)
+    } catch (error) {
+      throw isWrongReceiver(error) ? wrongThis() : error
+    }
+    breaker[kCallPath] = path
   }
-  return breaker[kCallPath] ?? (breaker[kCallPath] = new CallPath(breaker))
+  return path
 }
 
 function fastSuccess(path) {

@@ -12,19 +12,27 @@
 // CircuitTimeoutError when it elapses (the transaction is then rolled back, and its operations
 // reject), whatever `fn` does later, and resolves once the transaction has ended.
 //
-// Imports: lib/errors.js.
+// Imports: lib/errors.js, lib/receiver.js.
 
-const { invalidArgType } = require('./errors.js')
+const { invalidArgType, invalidThis } = require('./errors.js')
+const { isWrongReceiver } = require('./receiver.js')
 
 const ignore = () => {}
 
+const wrongThis = () =>
+  Promise.reject(invalidThis('DatabaseCircuitBreaker.prototype.transaction', 'DatabaseCircuitBreaker'))
+
 function transaction(fn) {
+  if (this === null || (typeof this !== 'object' && typeof this !== 'function')) return wrongThis()
   if (typeof fn !== 'function') return Promise.reject(invalidArgType('fn', 'function', fn))
   let begun
   try {
-    begun = this.__begin()
+    const begin = this.__begin
+    if (typeof begin !== 'function') return wrongThis()
+    begun = begin.call(this)
   } catch (error) {
-    return Promise.reject(error)
+    // napi-rs's report of a receiver the class did not make (lib/receiver.js).
+    return isWrongReceiver(error) ? wrongThis() : Promise.reject(error)
   }
   return begun.then(
     (tx) =>

@@ -12,6 +12,7 @@ import {
   type E2BExecutionResult,
   type E2BSandboxCircuitBreakerOptions,
   type E2BSandboxInfo,
+  type TradingSystemOptions,
 } from '../..'
 
 async function e2bUsage(): Promise<void> {
@@ -71,4 +72,9 @@ async function e2bUsage(): Promise<void> {
   }
 }
 
+// The trading system takes its sandbox options as `e2b` (issue 9: the typings said `e2B`, which
+// the runtime refuses as an unknown option).
+const tradingOptions: TradingSystemOptions = { e2b: { apiKey: null, timeout: 60000 } }
+
 void e2bUsage
+void tradingOptions

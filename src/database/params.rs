@@ -3,8 +3,15 @@
 //! 64 bits), `Buffer`s and `Uint8Array`s (bytes), `Date`s, arrays (element by element: a
 //! PostgreSQL array, or JSON), and any other object as JSON (through `JSON.stringify`, like pg). Functions, symbols, other typed arrays, invalid dates and
 //! objects that `JSON.stringify` refuses (cycles, BigInts inside) are argument errors.
+//!
+//! Sizes are checked before elements are read, because a JS array's `length` says nothing of
+//! its contents: `a.length = 2 ** 32 - 1` makes a sparse array that reading element by element
+//! would hold the JS thread for minutes on. A statement takes at most [`MAX_PARAMS`] parameters
+//! (65,535: PostgreSQL's own limit, which its wire protocol counts in 16 bits), and its array
+//! parameters hold at most [`MAX_ARRAY_ELEMENTS`] elements in all, nested ones included
+//! (`RangeError` `ERR_OUT_OF_RANGE` beyond).
 
-use napi::bindgen_prelude::{FromNapiValue, Function, JsObjectValue, Object};
+use napi::bindgen_prelude::{FromNapiValue, Function, JsObjectValue, Object, Utf16String};
 use napi::{sys, Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_clients::database::Value;
 
@@ -23,6 +30,17 @@ fn value_error(env: &Env, message: String) -> napi::Error {
 
 /// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
 const RESERVE_AT_MOST: usize = 4096;
+
+/// The most parameters one statement takes: PostgreSQL's limit (a 16-bit count on the wire).
+pub(crate) const MAX_PARAMS: u32 = 65_535;
+
+/// The most elements the array parameters of one statement hold in all, nested ones included
+/// (about 2^20: a million ids for `= ANY($1)` fit; reading them takes well under a second).
+pub(crate) const MAX_ARRAY_ELEMENTS: u32 = 1 << 20;
+
+fn out_of_range(env: &Env, message: String) -> napi::Error {
+    JsErrorSpec::new(ErrorClass::RangeError, "ERR_OUT_OF_RANGE", message).into_napi_error(env)
+}
 
 /// The SQL text: a string without NUL characters.
 pub(crate) fn read_sql(env: &Env, sql: Option<Unknown<'_>>) -> Result<String> {
@@ -59,10 +77,20 @@ pub(crate) fn read_params(env: &Env, params: Option<Unknown<'_>>) -> Result<Vec<
     }
     let array: Object = unsafe { params.cast()? };
     let len = array.get_array_length()?;
+    if len > MAX_PARAMS {
+        return Err(out_of_range(
+            env,
+            format!(
+                "The value of \"params\" is out of range. It must be an array of at most \
+                 {MAX_PARAMS} parameters. Received an array of length {len}"
+            ),
+        ));
+    }
+    let mut left = MAX_ARRAY_ELEMENTS;
     let mut out = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
     for i in 0..len {
         let item: Unknown = array.get_element(i)?;
-        out.push(read_param(env, i as usize + 1, item, 0)?);
+        out.push(read_param(env, i as usize + 1, item, 0, &mut left)?);
     }
     Ok(out)
 }
@@ -72,7 +100,7 @@ const MAX_DEPTH: u32 = 32;
 
 /// An array parameter, element by element (so that BigInts, Dates and Buffers inside keep their
 /// type): a PostgreSQL array, or JSON text for json parameters and for SQLite and MySQL.
-fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32) -> Result<Value> {
+fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32, left: &mut u32) -> Result<Value> {
     if depth >= MAX_DEPTH {
         return Err(value_error(
             env,
@@ -83,20 +111,40 @@ fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32) -> Result<Value
     }
     let array: Object = unsafe { v.cast() }?;
     let len = array.get_array_length()?;
+    if len > *left {
+        return Err(out_of_range(
+            env,
+            format!(
+                "Parameter ${at} is an array of length {len}: the array parameters of one \
+                 statement hold at most {MAX_ARRAY_ELEMENTS} elements in all"
+            ),
+        ));
+    }
+    *left -= len;
     let mut items = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
     for i in 0..len {
         let item: Unknown = array.get_element(i)?;
-        items.push(read_param(env, at, item, depth + 1)?);
+        items.push(read_param(env, at, item, depth + 1, left)?);
     }
     Ok(Value::Array(items))
 }
 
-fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32) -> Result<Value> {
+fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32, left: &mut u32) -> Result<Value> {
     Ok(match v.get_type()? {
         ValueType::Undefined | ValueType::Null => Value::Null,
         ValueType::Boolean => Value::Bool(unsafe { v.cast::<bool>() }?),
         ValueType::Number => Value::Float(unsafe { v.cast::<f64>() }?),
-        ValueType::String => Value::Text(unsafe { v.cast::<String>() }?),
+        ValueType::String => {
+            // Strictly: a lone surrogate has no UTF-8 form, and U+FFFD in its place would
+            // store (or match) something other than what was given.
+            let units = unsafe { v.cast::<Utf16String>() }?;
+            Value::Text(String::from_utf16(&units).map_err(|_| {
+                value_error(
+                    env,
+                    format!("Parameter ${at} is a string with a lone surrogate (not well-formed)"),
+                )
+            })?)
+        }
         ValueType::BigInt => {
             let big =
                 unsafe { napi::bindgen_prelude::BigInt::from_napi_value(env.raw(), v.raw()) }?;
@@ -111,7 +159,7 @@ fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32) -> Result<Value>
             }
             Value::BigInt(n)
         }
-        ValueType::Object if v.is_array()? => read_array(env, at, &v, depth)?,
+        ValueType::Object if v.is_array()? => read_array(env, at, &v, depth, left)?,
         ValueType::Object => read_object(env, at, &v)?,
         _ => {
             return Err(type_error(

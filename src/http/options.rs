@@ -12,7 +12,8 @@ use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
 use crate::js::errors::IntoJsError;
 use crate::js::errors::Noun;
 use crate::js::options::{
-    entries, given, invalid_type, invalid_value, one_of, Both, FromJs, Received, StringMap,
+    entries, given, invalid_type, invalid_value, one_of, well_formed, Both, FromJs, Received,
+    StringMap,
 };
 use neural_trader_resilience::ConfigError;
 
@@ -33,9 +34,9 @@ pub struct ApiClientOptions {
     pub headers: Option<StringMap>,
     /// The longest `Retry-After` honoured, in ms (default 3600000; longer ones are capped).
     pub max_retry_after: Option<f64>,
-    /// The largest response body read, in bytes (default 67108864, 64 MiB); a larger one
-    /// rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not count against the
-    /// service.
+    /// The largest response body read, in bytes (default 67108864, 64 MiB; at most 4294967296,
+    /// 4 GiB); a larger one rejects with `HttpError` `ERR_HTTP_BODY_TOO_LARGE` and does not
+    /// count against the service.
     pub max_response_bytes: Option<f64>,
     /// Whether `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` apply (default
     /// `true`; loopback addresses are not exempt unless `NO_PROXY` says so).
@@ -177,7 +178,7 @@ impl FromJs for Query {
             return Ok(Self::default());
         };
         let mut query = Vec::new();
-        for (name, value) in entries(&object)? {
+        for (name, value) in entries(env, field, &object)? {
             if value.is_array()? {
                 let array: Object = unsafe { value.cast()? };
                 let length: u32 = array.get_named_property("length")?;
@@ -195,7 +196,7 @@ impl FromJs for Query {
 
 fn query_value(env: &Env, field: &str, value: &Unknown<'_>) -> Result<String> {
     match value.get_type()? {
-        ValueType::String => unsafe { value.cast::<String>() },
+        ValueType::String => well_formed(env, field, Noun::Option, value),
         ValueType::Number | ValueType::Boolean => {
             value.coerce_to_string()?.into_utf8()?.into_owned()
         }

@@ -65,7 +65,7 @@ pub(crate) fn read<T: OptionSet>(
 ) -> Result<T> {
     let mut options = T::default();
     if let Some(object) = read_object(env, argument, value)? {
-        for (key, value) in entries(&object)? {
+        for (key, value) in entries(env, argument, &object)? {
             if !options.read_key(env, &key, value)? {
                 return Err(unknown_option(env, &key, T::WHAT, &T::keys()));
             }
@@ -117,10 +117,23 @@ pub(crate) fn read_object<'a>(
 }
 
 /// The enumerable keys of `object` (own and inherited, as `for...in`) with a value other than
-/// `undefined`.
-pub(crate) fn entries<'a>(object: &Object<'a>) -> Result<Vec<(String, Unknown<'a>)>> {
+/// `undefined`. A key with a lone surrogate is refused (`ERR_INVALID_ARG_VALUE`, naming
+/// `field`) rather than replaced by U+FFFD: two different keys must not become one.
+pub(crate) fn entries<'a>(
+    env: &Env,
+    field: &str,
+    object: &Object<'a>,
+) -> Result<Vec<(String, Unknown<'a>)>> {
+    let names = object.get_property_names()?;
+    let count = names.get_array_length()?;
     let mut out = Vec::new();
-    for key in Object::keys(object)? {
+    for i in 0..count {
+        let name: Unknown = names.get_element(i)?;
+        let key = if name.get_type()? == ValueType::String {
+            well_formed(env, field, Noun::Option, &name)?
+        } else {
+            name.coerce_to_string()?.into_utf8()?.into_owned()?
+        };
         if let Some(value) = object.get::<Unknown>(&key)? {
             if value.get_type()? != ValueType::Undefined {
                 out.push((key, value));
@@ -128,6 +141,28 @@ pub(crate) fn entries<'a>(object: &Object<'a>) -> Result<Vec<(String, Unknown<'a
         }
     }
     Ok(out)
+}
+
+/// A JS string as Rust's `String`, strictly: a lone surrogate (which has no UTF-8 form) is a
+/// `TypeError` `ERR_INVALID_ARG_VALUE` naming `field`, never a silent U+FFFD (napi's own
+/// conversion replaces it, so that SQL, a header or a query could differ from what was given).
+/// `value` must be a string.
+pub(crate) fn well_formed(
+    env: &Env,
+    field: &str,
+    noun: Noun,
+    value: &Unknown<'_>,
+) -> Result<String> {
+    let units = unsafe { value.cast::<Utf16String>()? };
+    String::from_utf16(&units).map_err(|_| {
+        invalid_value(
+            env,
+            field,
+            noun,
+            "a well-formed string",
+            "a string with a lone surrogate",
+        )
+    })
 }
 
 /// A `TypeError` (`ERR_INVALID_ARG_TYPE`): `field` must be `expected`, and `value` is not.
@@ -170,16 +205,7 @@ pub(crate) fn read_string_argument(
 ) -> Result<String> {
     match value {
         Some(v) if v.get_type()? == ValueType::String => {
-            let units = unsafe { v.cast::<Utf16String>()? };
-            String::from_utf16(&units).map_err(|_| {
-                invalid_value(
-                    env,
-                    argument,
-                    Noun::Argument,
-                    "a well-formed string",
-                    "a string with a lone surrogate",
-                )
-            })
+            well_formed(env, argument, Noun::Argument, &v)
         }
         Some(v) => Err(invalid_type(
             env,
@@ -273,7 +299,7 @@ impl Received for bool {
 impl FromJs for String {
     fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
         expect(env, field, &value, ValueType::String, "of type string")?;
-        unsafe { value.cast::<String>() }
+        well_formed(env, field, Noun::Option, &value)
     }
 }
 
@@ -401,7 +427,7 @@ impl FromJs for StringMap {
             return Ok(Self::default());
         };
         let mut pairs = Vec::new();
-        for (name, value) in entries(&object)? {
+        for (name, value) in entries(env, field, &object)? {
             if value.get_type()? != ValueType::String {
                 return Err(invalid_type(
                     env,
@@ -411,7 +437,7 @@ impl FromJs for StringMap {
                     &value,
                 ));
             }
-            pairs.push((name, unsafe { value.cast::<String>()? }));
+            pairs.push((name, well_formed(env, field, Noun::Option, &value)?));
         }
         Ok(Self(pairs))
     }

@@ -3,9 +3,16 @@
 //! and finiteness of the numbers are the client's checks (`ERR_INVALID_ARG_VALUE`,
 //! `ERR_INPUT_DIMENSION`). The methods read them inside `js::promise::promise`, so a bad
 //! argument rejects.
+//!
+//! Sizes are checked before elements are read: a JS array's `length` can be 2^32 - 1 with no
+//! element in it (`a.length = 2 ** 32 - 1`), and reading it element by element would hold the
+//! JS thread for minutes. The features of a prediction, the data and the labels each hold at
+//! most [`MAX_CELLS`] numbers in all (`RangeError` `ERR_OUT_OF_RANGE` beyond), checked row by
+//! row against what is left.
 
 use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{Env, JsValue, Result, Unknown, ValueType};
+use neural_trader_clients::neural::builtin::MAX_CELLS;
 use neural_trader_resilience::ConfigError;
 
 use crate::js::describe::received;
@@ -75,12 +82,21 @@ pub(crate) fn numbers(
 /// The features of one prediction: `number[]`.
 pub(crate) fn read_features(env: &Env, features: Option<Unknown<'_>>) -> Result<Vec<f64>> {
     match features {
-        Some(value) => numbers(env, &value, &|| "features".to_string(), u32::MAX),
+        Some(value) => numbers(env, &value, &|| "features".to_string(), MAX_CELLS as u32),
         None => Err(missing(env, "features", "an array of numbers")),
     }
 }
 
-/// An array of arrays of numbers (`name` in messages).
+fn too_many_rows(env: &Env, name: &str, len: u32) -> napi::Error {
+    let error = ConfigError::out_of_range(
+        name.to_string(),
+        format!("an array of at most {MAX_CELLS} numbers in all"),
+        format!("an array of length {len}"),
+    );
+    config_error(&error, Noun::Argument).into_napi_error(env)
+}
+
+/// An array of arrays of numbers (`name` in messages), [`MAX_CELLS`] numbers at most in all.
 fn matrix(env: &Env, name: &'static str, value: &Unknown<'_>) -> Result<Vec<Vec<f64>>> {
     let Some((array, len)) = as_array(value)? else {
         return Err(invalid_type(
@@ -91,10 +107,18 @@ fn matrix(env: &Env, name: &'static str, value: &Unknown<'_>) -> Result<Vec<Vec<
             value,
         ));
     };
+    // Each row holds at least one number (an empty one is refused by the client), so more
+    // rows than cells cannot fit either.
+    if len as usize > MAX_CELLS {
+        return Err(too_many_rows(env, name, len));
+    }
+    let mut left = MAX_CELLS as u32;
     let mut rows = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
     for i in 0..len {
         let row: Unknown = array.get_element(i)?;
-        rows.push(numbers(env, &row, &|| format!("{name}[{i}]"), u32::MAX)?);
+        let row = numbers(env, &row, &|| format!("{name}[{i}]"), left)?;
+        left -= row.len() as u32;
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -129,10 +153,12 @@ pub(crate) fn read_labels(env: &Env, labels: Option<Unknown<'_>>) -> Result<Vec<
             return matrix(env, "labels", &value);
         }
     }
-    Ok(numbers(env, &value, &|| "labels".to_string(), u32::MAX)?
-        .into_iter()
-        .map(|v| vec![v])
-        .collect())
+    Ok(
+        numbers(env, &value, &|| "labels".to_string(), MAX_CELLS as u32)?
+            .into_iter()
+            .map(|v| vec![v])
+            .collect(),
+    )
 }
 
 /// A file path: a non-empty, well-formed string without NUL characters (relative paths

@@ -8,6 +8,9 @@ use neural_trader_clients::database::{
 };
 use neural_trader_resilience::CircuitBreakerConfig;
 
+#[path = "database/names.rs"]
+mod names;
+
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

@@ -8,6 +8,8 @@
 
 #[path = "neural/breaker.rs"]
 mod breaker;
+#[path = "neural/inputs.rs"]
+mod inputs;
 #[path = "common/node_server.rs"]
 mod node_server;
 #[path = "neural/remote.rs"]

@@ -4,7 +4,10 @@
 //! Why these trip the breaker and no others: a circuit breaker protects the caller from a
 //! database that is down or drowning, so only errors that say so count (I/O, TLS, protocol,
 //! a pool with no connection to give, SQLSTATE class 08 "connection exception", 28 "invalid
-//! authorization" (a wrong password fails every call), 53
+//! authorization" (a wrong password fails every call), 3D000 "invalid catalog name" (a database
+//! name that does not exist fails every call just as surely; so does MySQL's 1049,
+//! `ER_BAD_DB_ERROR`; the price is that `DROP DATABASE` of a missing database, the one
+//! statement that also reports it, counts too: use `IF EXISTS`), 53
 //! "insufficient resources", 57P "operator intervention" such as an admin shutdown, 58 "system
 //! error", XX "internal error", and SQLite's I/O, full-disk, corruption, can't-open and busy
 //! codes). A constraint violation, a syntax error or a bad parameter is the caller's fault: it
@@ -319,8 +322,10 @@ fn classify_database(db: &dyn sqlx::error::DatabaseError) -> Classified {
 fn classify_sql_state(state: &str) -> DbErrorKind {
     let class = state.get(..2).unwrap_or("");
     match class {
-        // Connection exception; invalid authorization (a wrong password fails every call).
+        // Connection exception; invalid authorization (a wrong password fails every call);
+        // invalid catalog name (so does a database name that does not exist).
         "08" | "28" => DbErrorKind::Connection,
+        "3D" if state == "3D000" => DbErrorKind::Connection,
         "53" | "58" | "XX" => DbErrorKind::Unavailable,
         "57" if state.starts_with("57P") => DbErrorKind::Unavailable,
         "23" => DbErrorKind::Constraint,
@@ -338,6 +343,8 @@ fn classify_mysql_number(number: u16) -> DbErrorKind {
         1040 | 1041 | 1053 | 1077 | 1079 | 1021 | 1114 | 1037 | 1203 | 3032 | 1927 => {
             DbErrorKind::Unavailable
         }
+        // ER_BAD_DB_ERROR: the database named in the URL does not exist (SQLSTATE 42000).
+        1049 => DbErrorKind::Connection,
         _ => DbErrorKind::Query,
     }
 }
@@ -375,6 +382,8 @@ mod tests {
     #[test]
     fn sql_states_classify() {
         assert_eq!(classify_sql_state("08006"), DbErrorKind::Connection);
+        assert_eq!(classify_sql_state("3D000"), DbErrorKind::Connection);
+        assert_eq!(classify_sql_state("3F000"), DbErrorKind::Query);
         assert_eq!(classify_sql_state("57P01"), DbErrorKind::Unavailable);
         assert_eq!(classify_sql_state("57014"), DbErrorKind::Query);
         assert_eq!(classify_sql_state("53300"), DbErrorKind::Unavailable);

@@ -38,6 +38,9 @@ pub(crate) mod oid {
     pub const TIME: u32 = 1083;
     pub const TIMESTAMP: u32 = 1114;
     pub const TIMESTAMPTZ: u32 = 1184;
+    /// `void`, the type of `pg_sleep()` and other functions that return nothing: `''`, as
+    /// node-postgres gives it.
+    pub const VOID: u32 = 2278;
     pub const NUMERIC: u32 = 1700;
     pub const UUID: u32 = 2950;
     pub const JSONB: u32 = 3802;
@@ -72,6 +75,7 @@ pub(crate) fn shape_of(ty: &PgTypeInfo) -> Option<Shape> {
     matches!(
         oid,
         BOOL | BYTEA
+            | VOID
             | NAME
             | INT8
             | INT2
@@ -174,6 +178,7 @@ fn scalar(oid: u32, bytes: &[u8]) -> Decoded {
         FLOAT8 => Value::Float(f64::from_be_bytes(exact(bytes)?)),
         NUMERIC => numeric(bytes)?,
         BYTEA => Value::Bytes(bytes.to_vec()),
+        VOID => Value::Text(String::new()),
         JSON => Value::Json(serde_json::from_slice(bytes).map_err(|e| e.to_string())?),
         JSONB => match bytes.split_first() {
             Some((1, rest)) => {

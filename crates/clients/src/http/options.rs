@@ -9,8 +9,10 @@ use super::classify::DEFAULT_MAX_RETRY_AFTER;
 /// The deadline of a request by default (10 s): connect, send, headers and the whole body.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The largest `max_response_bytes` accepted: 2^53 - 1 (JavaScript's largest safe integer).
-pub const MAX_RESPONSE_BYTES_LIMIT: u64 = (1 << 53) - 1;
+/// The largest `max_response_bytes` accepted: 4 GiB (2^32 bytes). A body is read into memory
+/// (and then into one JS string or `Buffer`), so a larger limit would only promise what no
+/// machine running this can hold; 2^40 used to be accepted and meant no limit at all.
+pub const MAX_RESPONSE_BYTES_LIMIT: u64 = 1 << 32;
 
 /// The most names `safe_query_params` and `secret_headers` may each hold.
 pub const MAX_NAMES: usize = 1000;

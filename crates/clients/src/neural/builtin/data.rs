@@ -34,6 +34,11 @@ pub const MAX_HIDDEN: usize = 4096;
 /// Largest accepted number of weights and biases (16 million: with the optimizer's state, about
 /// 256 MB of f32), so that a training cannot exhaust memory and abort the process.
 pub const MAX_PARAMETERS: usize = 16_000_000;
+/// Largest accepted number of numbers in the training data (rows times features), and likewise
+/// in the labels and in one row of features to predict from: 10 million (80 MB of f64). The
+/// binding checks it before reading a JS array, whose `length` alone can be 2^32 - 1 (a sparse
+/// array) and would otherwise be read element by element for minutes.
+pub const MAX_CELLS: usize = 10_000_000;
 
 impl TrainOptions {
     /// Checks every field against its range.
@@ -101,6 +106,14 @@ impl<'a> Dataset<'a> {
         let output_dim = labels[0].len();
         if input_dim == 0 || output_dim == 0 {
             return bad("rows and labels must not be empty".into());
+        }
+        for (what, dim) in [("data", input_dim), ("labels", output_dim)] {
+            if rows.len().saturating_mul(dim) > MAX_CELLS {
+                return Err(NeuralError::InvalidOption(format!(
+                    "{what} would hold {} numbers, more than {MAX_CELLS}",
+                    rows.len().saturating_mul(dim)
+                )));
+            }
         }
         for (i, (row, label)) in rows.iter().zip(labels).enumerate() {
             if row.len() != input_dim {

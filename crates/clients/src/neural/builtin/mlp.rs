@@ -168,8 +168,29 @@ pub(crate) fn train(
             count += 1.0;
         }
     }
-    // Infinite only for labels above 1e154, whose squared errors f64 cannot hold.
+    // A training that diverged is a failure, never a model: a non-finite loss (labels above
+    // 1e154, whose squared errors f64 cannot hold) or weights would replace a good model
+    // with one whose predictions cannot be trusted.
     let loss = sum / count;
+    let weights_finite = trained.mlp.layers.iter().try_fold(true, |ok, l| {
+        let mut all = vec![l.weight().flatten_all()?];
+        all.extend(l.bias().cloned());
+        let finite = all.iter().try_fold(true, |ok, t| {
+            let values = t.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?;
+            candle_core::Result::Ok(ok && values.iter().all(|v| v.is_finite()))
+        })?;
+        candle_core::Result::Ok(ok && finite)
+    })?;
+    if !(loss.is_finite() && weights_finite) {
+        return Err(NeuralError::NonFinite(format!(
+            "training diverged (loss {loss}{}); the previous model stays",
+            if weights_finite {
+                ""
+            } else {
+                ", weights not finite"
+            }
+        )));
+    }
     Ok((
         trained,
         TrainReport {

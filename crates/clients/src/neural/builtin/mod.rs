@@ -13,6 +13,7 @@
 
 mod data;
 mod mlp;
+pub mod model_file;
 mod persist;
 
 use std::path::Path;
@@ -21,7 +22,9 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-pub use data::{TrainOptions, TrainReport, MAX_EPOCHS, MAX_HIDDEN, MAX_LAYERS, MAX_PARAMETERS};
+pub use data::{
+    TrainOptions, TrainReport, MAX_CELLS, MAX_EPOCHS, MAX_HIDDEN, MAX_LAYERS, MAX_PARAMETERS,
+};
 
 use crate::neural::error::NeuralError;
 use data::{Dataset, Standardizer};

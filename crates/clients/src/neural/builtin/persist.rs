@@ -2,6 +2,12 @@
 //! bias (`layer{i}.weight`, `layer{i}.bias`) and the standardisation (`inputs.mean`,
 //! `inputs.std`, `outputs.mean`, `outputs.std`, as f64). The architecture is read back from the
 //! weights' shapes. Saving writes a temporary file next to the target and renames it over it.
+//!
+//! Loading opens only a regular file (a device such as `/dev/zero` would never end, a FIFO
+//! would block the thread until a writer comes), checked by `stat` before opening and by
+//! `fstat` after (in case the path was swapped in between; on Unix the file is opened with
+//! `O_NONBLOCK`, so that even then opening a FIFO does not block), and reads it through
+//! `model_file.rs`, header before body.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,6 +19,7 @@ use candle_nn::Linear;
 
 use super::data::Standardizer;
 use super::mlp::Mlp;
+use super::model_file;
 use super::Trained;
 use crate::neural::error::NeuralError;
 
@@ -99,8 +106,31 @@ fn standardizer(
     Ok(Standardizer { mean, std })
 }
 
+/// The bytes of the model file at `path`: a regular file, header first (see the module doc).
+fn read_file(path: &Path) -> Result<Vec<u8>, NeuralError> {
+    let not_regular = || NeuralError::InvalidModelFile("it is not a regular file".into());
+    let metadata = std::fs::metadata(path).map_err(|e| io_error("cannot read", path, e))?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let mut file = open
+        .open(path)
+        .map_err(|e| io_error("cannot read", path, e))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| io_error("cannot read", path, e))?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    model_file::read_model_bytes(&mut file, metadata.len())
+}
+
 pub(crate) fn load(path: &Path) -> Result<Trained, NeuralError> {
-    let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, e))?;
+    let bytes = read_file(path)?;
     let mut tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
         .map_err(|e| NeuralError::InvalidModelFile(e.to_string()))?;
     let inputs = standardizer(&mut tensors, "inputs")?;
