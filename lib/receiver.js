@@ -22,11 +22,18 @@ const { invalidThis } = require('./errors.js')
 // The methods that return a Promise, by class: they reject instead of throwing. Checked against
 // the typings (index.d.ts) by __test__/receiver.spec.js.
 const PROMISE_METHODS = {
-  ApiCircuitBreaker: ['get', 'post', 'put', 'delete', 'request'],
+  ApiCircuitBreaker: ['get', 'post', 'put', 'delete', 'request', 'close'],
   DatabaseCircuitBreaker: ['query', 'execute', 'close', 'transaction'],
   DatabaseTransaction: ['query', 'execute'],
-  E2BSandboxCircuitBreaker: ['createSandbox', 'executeCode', 'stopSandbox', 'setSandboxTimeout', 'listSandboxes'],
-  NeuralCircuitBreaker: ['train', 'predict', 'save', 'load'],
+  E2BSandboxCircuitBreaker: [
+    'createSandbox',
+    'executeCode',
+    'stopSandbox',
+    'setSandboxTimeout',
+    'listSandboxes',
+    'close',
+  ],
+  NeuralCircuitBreaker: ['train', 'predict', 'save', 'load', 'close'],
 }
 
 /** Whether `error` is napi-rs's report of a receiver that is not an instance of the class. */
