@@ -108,7 +108,7 @@ async function main() {
       http: await connections(server),
       postgres: await serverCount(
         observers.postgres,
-        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()',
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'neural-trader-soak'",
       ),
       mysql: await serverCount(
         observers.mysql,
@@ -116,7 +116,10 @@ async function main() {
       ),
     })
   }
-  const urls = [pgUrl, myUrl].filter(Boolean)
+  // The soak's own PostgreSQL connections carry an application_name, so that other clients of the
+  // same database do not count.
+  const tagged = (url, name) => `${url}${url.includes('?') ? '&' : '?'}application_name=${name}`
+  const urls = [pgUrl && tagged(pgUrl, 'neural-trader-soak'), myUrl].filter(Boolean)
   const end = Date.now() + DURATION_S * 1000
   let rounds = 0
   let next = Date.now()
