@@ -11,7 +11,7 @@
 //
 // This file only wires them together: it registers the error classes and the row builder with
 // the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
-// installs `call` and `transaction` on the generated classes, and exports the binding without
+// installs `call`, `transaction` and `[Symbol.asyncDispose]` on the generated classes, and exports the binding without
 // its private functions, plus the error classes. The lib/ files import only each other (never
 // this file) and ../index.js.
 
@@ -29,6 +29,12 @@ function defineMethod(prototype, name, value) {
 
 if (binding.DatabaseCircuitBreaker !== undefined) {
   defineMethod(binding.DatabaseCircuitBreaker.prototype, 'transaction', transaction)
+  // `await using db = new DatabaseCircuitBreaker(..)` closes it (Node 20 defines the symbol).
+  if (typeof Symbol.asyncDispose === 'symbol') {
+    defineMethod(binding.DatabaseCircuitBreaker.prototype, Symbol.asyncDispose, function asyncDispose() {
+      return this.close()
+    })
+  }
 }
 defineMethod(binding.CircuitBreaker.prototype, 'call', call)
 
