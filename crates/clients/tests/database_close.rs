@@ -145,3 +145,57 @@ async fn mysql_killed_connections_cost_no_failed_call() {
     db.close().await;
     admin.close().await;
 }
+
+#[tokio::test]
+async fn postgres_terminated_connections_cost_no_failed_call() {
+    let Some(url) = env_url("DATABASE_URL") else {
+        return;
+    };
+    let app = format!("nt_rs_stale_{}", std::process::id());
+    let admin = breaker("admin", &url, 1, 10_000);
+    let db = breaker("pg_stale", &with_app(&url, &app), 1, 10_000);
+    db.query_rows("SELECT 1", &[]).await.expect("connected");
+    let killed = admin
+        .query_rows(
+            "SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity \
+             WHERE application_name = $1 AND state = 'idle'",
+            &[Value::Text(app.clone())],
+        )
+        .await
+        .expect("terminated");
+    assert_eq!(killed.rows[0][0], Value::Int(1));
+    for i in 0..5 {
+        db.query_rows("SELECT $1::int", &[Value::Int(i)])
+            .await
+            .expect("served");
+    }
+    assert_eq!(db.breaker().metrics().failed_calls, 0);
+    assert_eq!(db.get_state().await, "CLOSED");
+    db.close().await;
+    admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_timeout_interrupts_and_close_ends_a_running_statement() {
+    let db = DatabaseCircuitBreaker::with_options(
+        "sqlite_interrupt",
+        DatabaseOptions {
+            breaker: CircuitBreakerConfig {
+                timeout: Duration::from_millis(200),
+                failure_threshold: 100,
+                ..CircuitBreakerConfig::default()
+            },
+            ..DatabaseOptions::default()
+        },
+    )
+    .expect("options");
+    const FOREVER: &str =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let err = db.query_rows(FOREVER, &[]).await.expect_err("times out");
+    assert_eq!(err.code(), "ERR_CIRCUIT_TIMEOUT");
+    // One connection: it serves again only if the statement was interrupted.
+    db.query_rows("SELECT 1", &[]).await.expect("served");
+    db.close().await;
+    let err = db.query_rows("SELECT 1", &[]).await.expect_err("closed");
+    assert_eq!(err.code(), "ERR_DB_CLOSED");
+}

@@ -224,6 +224,11 @@ impl<DB: KeyOf> IdleLeases<DB> {
 /// ended *while* running our statement ends with the same notice, but its statement's
 /// transaction is then rolled back with it (a kept connection runs in autocommit), so running
 /// it again does not run it twice.
+///
+/// What this cannot tell apart (sqlx reports an error, not how far the exchange got): a
+/// connection reset or end-of-stream that happens after the server committed the statement but
+/// before its answer arrived (the server crashing at that very moment, or the network failing
+/// mid-answer). Such a statement would be sent again on the next connection.
 fn died_idle(e: &DbError) -> bool {
     if e.kind() != DbErrorKind::Connection && e.kind() != DbErrorKind::Unavailable {
         return false;
