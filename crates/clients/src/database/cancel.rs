@@ -186,6 +186,9 @@ impl Canceller {
         // SQLite's interrupt happens here, while the connection is alive.
         let cancel = key.map(|k| self.cancel(k));
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            // Outside a runtime (a JS object finalized at exit) sqlx could not spawn the task
+            // that takes the connection back: close it directly (as `lease.rs` does).
+            drop(conn.detach());
             return;
         };
         let pending = Arc::clone(&self.pending);
