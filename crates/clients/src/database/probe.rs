@@ -25,6 +25,7 @@ pub(crate) struct Probe {
 
 impl Probe {
     /// The probe of a TCP server address (`None` for a Unix socket).
+    #[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
     pub(crate) fn tcp(host: &str, port: u16, socket: Option<&std::path::PathBuf>) -> Option<Self> {
         if socket.is_some() || host.starts_with('/') || host.is_empty() {
             return None;
