@@ -7,14 +7,19 @@
 //! refused or the name does not resolve, the operation fails now with `ERR_DB_CONNECTION`
 //! and the system's message ("Connection refused", "failed to lookup address information");
 //! otherwise it waits for sqlx's connection as before. The probe runs beside the connect, so
-//! it adds no latency; it is only made for TCP addresses (not Unix sockets), and only while
-//! the pool is empty, so a connected pool never pays for it.
+//! it adds no latency; it is only made for TCP addresses (not Unix sockets), only while the
+//! pool is empty, and only once sqlx has not connected within [`PROBE_AFTER`]: a server that
+//! answers at once never sees the probe (an empty connection is a handshake error that MySQL
+//! counts towards `max_connect_errors`), a refused port is still reported within that delay.
 
 use std::io;
 
 use futures_util::future::{select, Either};
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
+
+/// How long sqlx may take to connect before the server's address is probed.
+const PROBE_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The server's TCP address, as the connect options name it.
 #[derive(Debug, Clone)]
@@ -55,6 +60,7 @@ impl Probe {
     }
 
     async fn connect(&self) -> io::Result<()> {
+        tokio::time::sleep(PROBE_AFTER).await;
         match tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await {
             Ok(_stream) => Ok(()),
             Err(e) => Err(io::Error::new(
