@@ -131,9 +131,10 @@ impl<DB: KeyOf> IdleLeases<DB> {
     /// A kept connection the server closed while it sat here (a restart, a failover,
     /// `pg_terminate_backend`, `KILL`, `idle_session_timeout`) fails the first statement sent
     /// on it. That failure is not the database's: the connection is discarded and `op` runs
-    /// again on the next connection, but only when the failure proves the statement did not
-    /// run (see [`died_idle`]); a failure on a connection that was not kept is returned, and
-    /// counts.
+    /// again on the next connection, but only when the failure is the server's notice that it
+    /// ended the session or the socket's end (see [`died_idle`]: why the statement cannot have
+    /// run, and the one case it cannot tell apart); a failure on a connection that was not kept
+    /// is returned, and counts.
     ///
     /// `make_op` makes the operation for each attempt (an `AsyncFnOnce` passed by value: a
     /// borrowed `AsyncFn` makes the caller's future not `Send` for every lifetime).
