@@ -50,13 +50,15 @@ for (const name of classes) {
   if (binding[name] !== undefined) guardReceivers(binding[name], name, ['call', 'transaction'])
 }
 
-// `await using api = new ApiCircuitBreaker(...)` closes the client when the scope ends: the
-// dispose method is `close()` (a symbol-keyed method cannot be declared from Rust by napi).
+// `await using api = new ApiCircuitBreaker(...)` closes the breaker when the scope ends: the
+// dispose method is `close()` (a symbol-keyed method cannot be declared from Rust by napi; Node 20
+// defines the symbol).
 function asyncDispose() {
   return this.close()
 }
 if (typeof Symbol.asyncDispose === 'symbol') {
-  for (const name of ['ApiCircuitBreaker', 'E2BSandboxCircuitBreaker', 'NeuralCircuitBreaker']) {
+  const closable = ['ApiCircuitBreaker', 'DatabaseCircuitBreaker', 'E2BSandboxCircuitBreaker', 'NeuralCircuitBreaker']
+  for (const name of closable) {
     if (binding[name] !== undefined) defineMethod(binding[name].prototype, Symbol.asyncDispose, asyncDispose)
   }
 }

@@ -53,6 +53,8 @@ async function database(): Promise<void> {
     }
   }
   await db.close()
+  const disposed: Promise<void> = db[Symbol.asyncDispose]()
+  await disposed
   // @ts-expect-error the SQL text is a string
   await db.query(42)
   // @ts-expect-error unknown option

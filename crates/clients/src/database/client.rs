@@ -153,7 +153,16 @@ impl DatabaseCircuitBreaker {
                 Err(e) => e.outcome(),
             })
             .await
-            .map_err(DbError::from_call)
+            .map_err(|e| self.closed_or(DbError::from_call(e)))
+    }
+
+    /// `e`, or `ERR_DB_CLOSED` when `close()` ended the operation (cancelled its statement or
+    /// rolled back its transaction).
+    fn closed_or(&self, e: DbError) -> DbError {
+        match self.check_closed() {
+            Err(closed) if e.kind() != DbErrorKind::CircuitTimeout => closed,
+            _ => e,
+        }
     }
 
     /// Runs `sql` (no parameters) and deserializes each row into `T`.
@@ -219,7 +228,7 @@ impl DatabaseCircuitBreaker {
         let tripped = AtomicBool::new(false);
         let shared = Arc::clone(&self.shared);
         let run = async {
-            let mut tx = Transaction::new(shared.begin().await?, shared);
+            let mut tx = Transaction::open(shared).await?;
             let result = f(&mut tx).await;
             let result = match result {
                 Ok(value) => tx.commit().await.map(|()| value),
@@ -236,7 +245,7 @@ impl DatabaseCircuitBreaker {
                 outcome_of(r, tripped.load(Ordering::Relaxed))
             })
             .await
-            .map_err(DbError::from_call)
+            .map_err(|e| self.closed_or(DbError::from_call(e)))
     }
 
     /// Begins a transaction held across calls (see [`BreakerTransaction`]): takes a breaker
@@ -255,13 +264,14 @@ impl DatabaseCircuitBreaker {
             .has_timeout()
             .then(|| tokio::time::Instant::now().checked_add(config.timeout))
             .flatten();
+        let open = || guarded(Transaction::open(Arc::clone(&self.shared)));
         let begun = match deadline {
-            None => Ok(guarded(self.shared.begin()).await),
-            Some(d) => tokio::time::timeout_at(d, guarded(self.shared.begin())).await,
+            None => Ok(open().await),
+            Some(d) => tokio::time::timeout_at(d, open()).await,
         };
         match begun {
-            Ok(Ok(driver)) => Ok(BreakerTransaction::new(
-                Transaction::new(driver, Arc::clone(&self.shared)),
+            Ok(Ok(tx)) => Ok(BreakerTransaction::new(
+                tx,
                 Arc::clone(&self.breaker),
                 guard.take(),
                 deadline,
@@ -283,8 +293,9 @@ impl DatabaseCircuitBreaker {
         }
     }
 
-    /// Closes the pool: later operations fail with `ERR_DB_CLOSED`; waits for connections in
-    /// use (an open transaction) to come back.
+    /// Closes the breaker's database: later operations fail with `ERR_DB_CLOSED`. Cancels
+    /// the statements running on the server, rolls back the open transactions, and resolves
+    /// once every connection is closed (SQLite: its threads and files released). Idempotent.
     pub async fn close(&self) {
         self.shared.close().await
     }

@@ -262,6 +262,11 @@ impl DbError {
     }
 }
 
+/// The error of an operation refused or ended by `close()`.
+pub(crate) fn closed_error() -> DbError {
+    DbError::new(DbErrorKind::Closed, "The database breaker is closed")
+}
+
 /// What a database error says, read the way its driver reports it.
 struct Classified {
     kind: DbErrorKind,

@@ -26,7 +26,9 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Database, Pool};
 use tokio::sync::Notify;
 
-use super::error::DbError;
+use super::cancel::{CancelKey, Canceller, KeyOf, Running};
+use super::error::{closed_error, DbError, DbErrorKind};
+use super::probe::Probe;
 
 /// How long a connection may sit idle before it is pinged when taken.
 pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
@@ -34,10 +36,13 @@ pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// How long a connection may sit among the idle leases before it goes back to sqlx's pool.
 pub(crate) const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
+/// A kept connection: since when it is idle, and its cancel key.
+type Kept<DB> = (PoolConnection<DB>, Instant, Option<CancelKey>);
+
 struct Stack<DB: Database> {
     closed: bool,
-    /// Most recently used last.
-    conns: Vec<(PoolConnection<DB>, Instant)>,
+    /// Most recently used last, each with its cancel key (`cancel.rs`).
+    conns: Vec<Kept<DB>>,
 }
 
 /// The idle leases of one pool.
@@ -67,15 +72,15 @@ impl<DB: Database> Default for IdleLeases<DB> {
     }
 }
 
-impl<DB: Database> IdleLeases<DB> {
+impl<DB: KeyOf> IdleLeases<DB> {
     /// The most recently used idle connection, if any (those idle past [`IDLE_LIMIT`] are
     /// handed back to sqlx on the way).
-    fn pop(&self) -> Option<(PoolConnection<DB>, Instant)> {
+    fn pop(&self) -> Option<Kept<DB>> {
         let mut stack = self.stack.lock();
         let stale = stack
             .conns
             .iter()
-            .take_while(|(_, since)| since.elapsed() >= IDLE_LIMIT)
+            .take_while(|(_, since, _)| since.elapsed() >= IDLE_LIMIT)
             .count();
         let stale: Vec<_> = stack.conns.drain(..stale).collect();
         let next = stack.conns.pop();
@@ -85,14 +90,14 @@ impl<DB: Database> IdleLeases<DB> {
     }
 
     /// Keeps `conn` for the next operation (or hands it back to sqlx once closed).
-    fn push(&self, conn: PoolConnection<DB>) {
+    fn push(&self, conn: PoolConnection<DB>, key: Option<CancelKey>) {
         let mut stack = self.stack.lock();
         if stack.closed {
             drop(stack);
             drop(conn);
             return;
         }
-        stack.conns.push((conn, Instant::now()));
+        stack.conns.push((conn, Instant::now(), key));
         drop(stack);
         self.returned.notify_one();
     }
@@ -108,11 +113,11 @@ impl<DB: Database> IdleLeases<DB> {
         drop(conns);
     }
 
-    /// A live idle connection, if there is one.
-    async fn take_idle(&self) -> Option<PoolConnection<DB>> {
-        while let Some((mut conn, since)) = self.pop() {
+    /// A live idle connection and its key, if there is one.
+    async fn take_idle(&self) -> Option<(PoolConnection<DB>, Option<CancelKey>)> {
+        while let Some((mut conn, since, key)) = self.pop() {
             if since.elapsed() < PING_AFTER_IDLE || conn.ping().await.is_ok() {
-                return Some(conn);
+                return Some((conn, key));
             }
             // Dead: close it rather than have sqlx test it again.
             conn.close_on_drop();
@@ -122,46 +127,128 @@ impl<DB: Database> IdleLeases<DB> {
 
     /// Runs `op` on a leased connection (see [`IdleLeases::lease`]), which is kept for the next
     /// operation when `op` succeeds and goes back to sqlx otherwise.
-    pub(crate) async fn run<T>(
-        &self,
-        pool: &Pool<DB>,
-        secrets: &[String],
-        op: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, DbError>,
-    ) -> Result<T, DbError> {
-        let mut lease = self
-            .lease(pool)
-            .await
-            .map_err(|e| DbError::from_sqlx(e, secrets))?;
-        let result = op(&mut lease).await;
-        lease.finish(&result);
-        result
+    ///
+    /// A kept connection the server closed while it sat here (a restart, a failover,
+    /// `pg_terminate_backend`, `KILL`, `idle_session_timeout`) fails the first statement sent
+    /// on it. That failure is not the database's: the connection is discarded and `op` runs
+    /// again on the next connection, but only when the failure is the server's notice that it
+    /// ended the session or the socket's end (see [`died_idle`]: why the statement cannot have
+    /// run, and the one case it cannot tell apart); a failure on a connection that was not kept
+    /// is returned, and counts.
+    ///
+    /// `make_op` makes the operation for each attempt (an `AsyncFnOnce` passed by value: a
+    /// borrowed `AsyncFn` makes the caller's future not `Send` for every lifetime).
+    pub(crate) async fn run<'a, T, Op>(
+        &'a self,
+        ctx: &Ctx<'a, DB>,
+        make_op: impl Fn() -> Op,
+    ) -> Result<T, DbError>
+    where
+        Op: AsyncFnOnce(&mut DB::Connection) -> Result<T, DbError>,
+    {
+        // Each retry discards one kept connection: at most as many as the pool holds.
+        let mut retries = ctx.pool.options().get_max_connections();
+        loop {
+            let mut lease = self
+                .lease(ctx)
+                .await
+                .map_err(|e| DbError::from_sqlx(e, ctx.secrets))?;
+            let result = lease.exec(ctx, make_op()).await;
+            match &result {
+                Err(e) if lease.kept && retries > 0 && died_idle(e) => {
+                    retries -= 1;
+                    lease.discard();
+                }
+                _ => {
+                    lease.finish(&result);
+                    return result;
+                }
+            }
+        }
     }
 
     /// A connection: an idle lease if there is a live one; otherwise one from `pool`, which
     /// opens a new one while it has room; when it has none, the first of a connection coming
-    /// back to `pool` and one coming back here.
-    pub(crate) async fn lease<'a>(&'a self, pool: &Pool<DB>) -> Result<Lease<'a, DB>, sqlx::Error> {
-        let conn = loop {
-            if let Some(conn) = self.take_idle().await {
-                break conn;
+    /// back to `pool` and one coming back here. A connection new to the leases has its cancel
+    /// key read (one round trip, once per connection taken from sqlx).
+    pub(crate) async fn lease<'a>(
+        &'a self,
+        ctx: &Ctx<'a, DB>,
+    ) -> Result<Lease<'a, DB>, sqlx::Error> {
+        let pool = ctx.pool;
+        let (mut conn, key, kept) = loop {
+            if let Some((conn, key)) = self.take_idle().await {
+                break (conn, key, true);
             }
             if pool.size() < pool.options().get_max_connections() {
                 // Room for a new connection: let sqlx open it (a connect is never cut short by
-                // a lease coming back meanwhile).
-                break pool.acquire().await?;
+                // a lease coming back meanwhile), while probing the server's port when nothing
+                // is connected yet (see `probe.rs`: a refused port fails now, not at the
+                // acquire timeout).
+                let conn = match (pool.size(), ctx.probe) {
+                    (0, Some(probe)) => probe.acquire(pool).await?,
+                    _ => pool.acquire().await?,
+                };
+                break (conn, None, false);
             }
             let returned = std::pin::pin!(self.returned.notified());
             let acquire = std::pin::pin!(pool.acquire());
             match select(acquire, returned).await {
-                Either::Left((conn, _)) => break conn?,
+                Either::Left((conn, _)) => break (conn?, None, false),
                 Either::Right(((), _)) => continue,
             }
         };
+        let key = match key {
+            Some(key) => Some(key),
+            None => DB::key_of(&mut conn).await,
+        };
         Ok(Lease {
             conn: Some(conn),
+            key,
+            kept,
             home: self,
+            flight: None,
         })
     }
+}
+
+/// Whether `e`, the first failure of a statement sent on a kept connection, says the
+/// connection had died while it sat idle, so that the statement cannot have run.
+///
+/// How we know: a kept connection is idle between operations (never inside a transaction:
+/// transactions take their connection out of the leases for good) and was healthy when it was
+/// kept. A server that closes an idle session sends its notice (PostgreSQL's FATAL 57P01
+/// `admin_shutdown`, 57P02, 57P03; MariaDB's 1927 `ER_CONNECTION_KILLED`, 1053) and closes the
+/// socket without reading what comes after, so that notice, or the write failing (broken pipe,
+/// connection reset) or end-of-stream before any answer (I/O and protocol errors carry no
+/// SQLSTATE), is what the first read returns, before any response to our statement. A backend
+/// ended *while* running our statement ends with the same notice, but its statement's
+/// transaction is then rolled back with it (a kept connection runs in autocommit), so running
+/// it again does not run it twice.
+///
+/// What this cannot tell apart (sqlx reports an error, not how far the exchange got): a
+/// connection reset or end-of-stream that happens after the server committed the statement but
+/// before its answer arrived (the server crashing at that very moment, or the network failing
+/// mid-answer). Such a statement would be sent again on the next connection.
+fn died_idle(e: &DbError) -> bool {
+    if e.kind() != DbErrorKind::Connection && e.kind() != DbErrorKind::Unavailable {
+        return false;
+    }
+    match (e.sql_state(), e.db_code()) {
+        (None, None) => e.kind() == DbErrorKind::Connection,
+        (Some(state), _) if state.starts_with("57P") => true,
+        (_, Some(code)) => matches!(code, "1927" | "1053" | "2006" | "2013"),
+        _ => false,
+    }
+}
+
+/// What an operation on a lease needs besides the connection.
+pub(crate) struct Ctx<'a, DB: Database> {
+    pub(crate) pool: &'a Pool<DB>,
+    pub(crate) secrets: &'a [String],
+    pub(crate) running: &'a Running,
+    pub(crate) canceller: &'a Canceller,
+    pub(crate) probe: Option<&'a Probe>,
 }
 
 impl<DB: Database> Drop for IdleLeases<DB> {
@@ -173,7 +260,7 @@ impl<DB: Database> Drop for IdleLeases<DB> {
         }
         // Outside a runtime (a JS object finalized at exit, say) sqlx could not spawn the task
         // that takes a connection back: close each one directly instead.
-        for (conn, _) in conns {
+        for (conn, _, _) in conns {
             drop(conn.detach());
         }
     }
@@ -182,30 +269,76 @@ impl<DB: Database> Drop for IdleLeases<DB> {
 /// A connection taken for one operation (or a transaction, [`Lease::into_pooled`]). Dropped, it
 /// goes back to sqlx's pool (which tests it); `finish` keeps it among the idle leases when the
 /// operation ended cleanly.
-pub(crate) struct Lease<'a, DB: Database> {
+pub(crate) struct Lease<'a, DB: KeyOf> {
     conn: Option<PoolConnection<DB>>,
+    /// See `cancel.rs`.
+    key: Option<CancelKey>,
+    /// Taken from the kept connections (it sat idle before this operation).
+    kept: bool,
     home: &'a IdleLeases<DB>,
+    /// The statement running on it (`exec`), registered in `Running` under this id.
+    flight: Option<(&'a Running, &'a Canceller, u64)>,
 }
 
-impl<DB: Database> Lease<'_, DB> {
-    /// Ends the lease after an operation: a connection whose operation succeeded is kept for
-    /// the next one; after an error it goes back to sqlx, which tests it.
-    fn finish<T, E>(mut self, result: &Result<T, E>) {
-        if let (Ok(_), Some(conn)) = (result, self.conn.take()) {
-            self.home.push(conn);
+impl<DB: KeyOf> Drop for Lease<'_, DB> {
+    /// Dropped while its statement runs (a timeout dropped the operation): the statement is
+    /// cancelled on the server and the connection drained before it is used again
+    /// ([`Canceller::abandon`]).
+    fn drop(&mut self) {
+        let Some((running, canceller, id)) = self.flight.take() else {
+            return;
+        };
+        // Unregistered first: `Running::close` never sees a key whose lease is gone.
+        running.end(id);
+        if let Some(conn) = self.conn.take() {
+            canceller.abandon(self.key, conn);
         }
     }
 }
 
-impl<DB: Database> Lease<'_, DB> {
-    /// The connection itself, no longer a lease: it goes back to sqlx's pool when dropped (a
-    /// transaction's connection, say).
-    pub(crate) fn into_pooled(mut self) -> PoolConnection<DB> {
-        self.conn.take().expect("a lease holds its connection")
+impl<'a, DB: KeyOf> Lease<'a, DB> {
+    /// Runs `op` on the connection as a registered statement (cancelled on the server if
+    /// this future is dropped before it ends; refused once the pool is closing).
+    async fn exec<T>(
+        &mut self,
+        ctx: &Ctx<'a, DB>,
+        op: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let Some(id) = ctx.running.start(self.key) else {
+            return Err(closed_error());
+        };
+        self.flight = Some((ctx.running, ctx.canceller, id));
+        let result = op(&mut **self).await;
+        if let Some((running, _, id)) = self.flight.take() {
+            running.end(id);
+        }
+        result
+    }
+
+    /// Ends the lease after an operation: a connection whose operation succeeded is kept for
+    /// the next one; after an error it goes back to sqlx, which tests it.
+    fn finish<T, E>(mut self, result: &Result<T, E>) {
+        if let (Ok(_), Some(conn)) = (result, self.conn.take()) {
+            self.home.push(conn, self.key);
+        }
+    }
+
+    /// Closes a connection found dead (sqlx does not test it again).
+    fn discard(mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            conn.close_on_drop();
+        }
+    }
+
+    /// The connection itself and its cancel key, no longer a lease: it goes back to sqlx's
+    /// pool when dropped (a transaction's connection, say).
+    pub(crate) fn into_pooled(mut self) -> (PoolConnection<DB>, Option<CancelKey>) {
+        let conn = self.conn.take().expect("a lease holds its connection");
+        (conn, self.key)
     }
 }
 
-impl<DB: Database> Deref for Lease<'_, DB> {
+impl<DB: KeyOf> Deref for Lease<'_, DB> {
     type Target = DB::Connection;
 
     fn deref(&self) -> &DB::Connection {
@@ -214,7 +347,7 @@ impl<DB: Database> Deref for Lease<'_, DB> {
     }
 }
 
-impl<DB: Database> DerefMut for Lease<'_, DB> {
+impl<DB: KeyOf> DerefMut for Lease<'_, DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         self.conn
             .as_deref_mut()

@@ -4,6 +4,8 @@
 //! - `options`: the URL that selects the driver, pool and breaker options.
 //! - `pool`: the driver-specific pools and the dispatch of each operation to its driver;
 //!   `lease`: connections kept between operations (without sqlx's ping on every return).
+//! - `cancel`: a running statement cancelled on the server (timeouts, `close()`); `closing`:
+//!   what `close()` does; `probe`: a refused port fails at once.
 //! - `sqlite`, `postgres` (+ `pg_convert`, `pg_array`, `pg_decode`), `mysql`: binding parameters and decoding cells.
 //! - `render`: rows rendered for JavaScript as node-postgres returns them ([`JsRows`]).
 //! - `value`: the value model of parameters and cells ([`Value`], [`Rows`]).
@@ -18,7 +20,9 @@
 //! see the crate docs); this module exists when at least one is on, and a URL whose driver is
 //! not compiled in is refused with `ERR_INVALID_URL_SCHEME`.
 
+mod cancel;
 mod client;
+mod closing;
 mod error;
 mod lease;
 #[cfg(feature = "database-mysql")]
@@ -35,6 +39,7 @@ mod pg_decode;
 mod pool;
 #[cfg(feature = "database-postgres")]
 mod postgres;
+mod probe;
 mod render;
 mod shared_tx;
 #[cfg(feature = "database-sqlite")]

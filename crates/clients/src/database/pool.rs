@@ -16,16 +16,22 @@ use sqlx::MySql;
 use sqlx::Postgres;
 #[cfg(feature = "database-sqlite")]
 use sqlx::Sqlite;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::cancel::{CancelKey, KeyOf};
+use super::closing::OpenTransactions;
+
+use super::cancel::{Canceller, Running, Target as CancelTarget};
 use super::error::{DbError, DbErrorKind};
-use super::lease::IdleLeases;
 #[cfg(any(feature = "database-postgres", feature = "database-mysql"))]
 use super::lease::PING_AFTER_IDLE;
+use super::lease::{Ctx, IdleLeases};
 #[cfg(feature = "database-mysql")]
 use super::mysql;
 use super::options::{parse_url, secrets_of, DatabaseOptions, Target, MAX_CONNECTIONS};
 #[cfg(feature = "database-postgres")]
 use super::postgres::ParamTypes;
+use super::probe::Probe;
 use super::render::JsRows;
 #[cfg(feature = "database-sqlite")]
 use super::sqlite;
@@ -101,6 +107,16 @@ pub(crate) struct Shared {
     pub(crate) pg_types: ParamTypes,
     /// Strings that must never appear in an error (the URL's password).
     pub(crate) secrets: Vec<String>,
+    /// The statements running on leased connections (`cancel.rs`).
+    running: Running,
+    /// How a running statement is cancelled on the server.
+    pub(crate) canceller: Canceller,
+    /// The server's TCP address, probed while the pool is empty (`probe.rs`).
+    probe: Option<Probe>,
+    /// The open transactions, rolled back by `close()` (`closing.rs`).
+    pub(crate) txs: OpenTransactions,
+    /// Set by `close()` before anything else.
+    closed: AtomicBool,
 }
 
 /// An open transaction of one driver.
@@ -168,12 +184,44 @@ impl Shared {
     }
 
     fn with_pool(pool: DbPool, secrets: Vec<String>) -> Self {
+        let (canceller, probe) = match &pool {
+            #[cfg(feature = "database-sqlite")]
+            DbPool::Sqlite(_) => (Canceller::new(CancelTarget::Local), None),
+            #[cfg(feature = "database-postgres")]
+            DbPool::Postgres(p) => {
+                let o = p.connect_options();
+                let probe = Probe::tcp(o.get_host(), o.get_port(), o.get_socket());
+                (Canceller::new(CancelTarget::Postgres(o)), probe)
+            }
+            #[cfg(feature = "database-mysql")]
+            DbPool::MySql(p) => {
+                let o = p.connect_options();
+                let probe = Probe::tcp(o.get_host(), o.get_port(), o.get_socket());
+                (Canceller::new(CancelTarget::MySql(o)), probe)
+            }
+        };
         Self {
             pool,
             idle: Idle::default(),
             #[cfg(feature = "database-postgres")]
             pg_types: ParamTypes::default(),
             secrets,
+            running: Running::default(),
+            canceller,
+            probe,
+            txs: OpenTransactions::default(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// What an operation on `pool`'s leases needs.
+    fn ctx<'a, DB: sqlx::Database>(&'a self, pool: &'a sqlx::Pool<DB>) -> Ctx<'a, DB> {
+        Ctx {
+            pool,
+            secrets: &self.secrets,
+            running: &self.running,
+            canceller: &self.canceller,
+            probe: self.probe.as_ref(),
         }
     }
 
@@ -201,21 +249,25 @@ impl Shared {
             #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => idle
                 .sqlite
-                .run(p, s, async |c| sqlite::fetch(c, sql, params, s).await)
+                .run(&self.ctx(p), || {
+                    async |c| sqlite::fetch(c, sql, params, s).await
+                })
                 .await
                 .map(O::from_rows),
             #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => O::from_pg(
                 idle.postgres
-                    .run(p, s, async |c| {
-                        postgres::fetch(c, &self.pg_types, sql, params, s).await
+                    .run(&self.ctx(p), || {
+                        async |c| postgres::fetch(c, &self.pg_types, sql, params, s).await
                     })
                     .await?,
             ),
             #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => idle
                 .mysql
-                .run(p, s, async |c| mysql::fetch(c, sql, params, s).await)
+                .run(&self.ctx(p), || {
+                    async |c| mysql::fetch(c, sql, params, s).await
+                })
                 .await
                 .map(O::from_rows),
         }
@@ -232,21 +284,25 @@ impl Shared {
             #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => {
                 idle.sqlite
-                    .run(p, s, async |c| sqlite::execute(c, sql, params, s).await)
+                    .run(&self.ctx(p), || {
+                        async |c| sqlite::execute(c, sql, params, s).await
+                    })
                     .await
             }
             #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => {
                 idle.postgres
-                    .run(p, s, async |c| {
-                        postgres::execute(c, &self.pg_types, sql, params, s).await
+                    .run(&self.ctx(p), || {
+                        async |c| postgres::execute(c, &self.pg_types, sql, params, s).await
                     })
                     .await
             }
             #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => {
                 idle.mysql
-                    .run(p, s, async |c| mysql::execute(c, sql, params, s).await)
+                    .run(&self.ctx(p), || {
+                        async |c| mysql::execute(c, sql, params, s).await
+                    })
                     .await
             }
         }
@@ -254,45 +310,87 @@ impl Shared {
 
     /// Takes a connection and begins a transaction on it. The connection comes from the idle
     /// leases when there is one (then sqlx's pool gets it back after the transaction).
-    pub(crate) async fn begin(&self) -> Result<DriverTx, DbError> {
+    pub(crate) async fn begin(&self) -> Result<(DriverTx, Option<CancelKey>), DbError> {
         Ok(match &self.pool {
             #[cfg(feature = "database-sqlite")]
-            DbPool::Sqlite(p) => DriverTx::Sqlite(self.begin_on(&self.idle.sqlite, p).await?),
+            DbPool::Sqlite(p) => {
+                let (tx, key) = self.begin_on(&self.idle.sqlite, p).await?;
+                (DriverTx::Sqlite(tx), key)
+            }
             #[cfg(feature = "database-postgres")]
-            DbPool::Postgres(p) => DriverTx::Postgres(self.begin_on(&self.idle.postgres, p).await?),
+            DbPool::Postgres(p) => {
+                let (tx, key) = self.begin_on(&self.idle.postgres, p).await?;
+                (DriverTx::Postgres(tx), key)
+            }
             #[cfg(feature = "database-mysql")]
-            DbPool::MySql(p) => DriverTx::MySql(self.begin_on(&self.idle.mysql, p).await?),
+            DbPool::MySql(p) => {
+                let (tx, key) = self.begin_on(&self.idle.mysql, p).await?;
+                (DriverTx::MySql(tx), key)
+            }
         })
     }
 
-    async fn begin_on<DB: sqlx::Database>(
+    async fn begin_on<DB: KeyOf>(
         &self,
         idle: &IdleLeases<DB>,
         pool: &sqlx::Pool<DB>,
-    ) -> Result<sqlx::Transaction<'static, DB>, DbError> {
-        let conn = idle.lease(pool).await.map_err(|e| self.err(e))?;
+    ) -> Result<(sqlx::Transaction<'static, DB>, Option<CancelKey>), DbError> {
+        let lease = idle.lease(&self.ctx(pool)).await.map_err(|e| self.err(e))?;
+        let (conn, key) = lease.into_pooled();
         // `Pool::begin` does exactly this with a connection it acquired itself (the function
         // is public but hidden from sqlx's docs).
-        sqlx::Transaction::begin(conn.into_pooled(), None)
+        let tx = sqlx::Transaction::begin(conn, None)
             .await
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        Ok((tx, key))
     }
 
-    /// Closes the pool: waits for connections in use to come back and closes them all.
+    /// Closes everything (see `closing.rs`): later operations fail with `ERR_DB_CLOSED`.
     pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.close_all().await
+    }
+
+    /// The pool's running statements are cancelled, then its kept connections handed back.
+    pub(crate) async fn cancel_and_release(&self) {
+        self.running.close(&self.canceller).await;
         #[cfg(feature = "database-sqlite")]
         self.idle.sqlite.close();
         #[cfg(feature = "database-postgres")]
         self.idle.postgres.close();
         #[cfg(feature = "database-mysql")]
         self.idle.mysql.close();
-        match &self.pool {
-            #[cfg(feature = "database-sqlite")]
-            DbPool::Sqlite(p) => p.close().await,
-            #[cfg(feature = "database-postgres")]
-            DbPool::Postgres(p) => p.close().await,
-            #[cfg(feature = "database-mysql")]
-            DbPool::MySql(p) => p.close().await,
+    }
+
+    /// Closes sqlx's pool until no connection is left. sqlx's `Pool::close` (0.8) can return
+    /// with a connection idle in it: one released while `close` waited for the last permits
+    /// (a connection coming back from an operation, or from its test after a timed-out query)
+    /// is pushed to the idle queue after the last time `close` emptied it, and would stay open
+    /// until the pool is dropped. Calling `close` again closes it; no new connection can be
+    /// opened once the pool is closed, so this ends.
+    pub(crate) async fn close_pool(&self) {
+        loop {
+            let size = match &self.pool {
+                #[cfg(feature = "database-sqlite")]
+                DbPool::Sqlite(p) => {
+                    p.close().await;
+                    p.size()
+                }
+                #[cfg(feature = "database-postgres")]
+                DbPool::Postgres(p) => {
+                    p.close().await;
+                    p.size()
+                }
+                #[cfg(feature = "database-mysql")]
+                DbPool::MySql(p) => {
+                    p.close().await;
+                    p.size()
+                }
+            };
+            if size == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
     }
 
@@ -310,14 +408,7 @@ impl Shared {
 
     /// Whether [`Shared::close`] was called.
     pub(crate) fn is_closed(&self) -> bool {
-        match &self.pool {
-            #[cfg(feature = "database-sqlite")]
-            DbPool::Sqlite(p) => p.is_closed(),
-            #[cfg(feature = "database-postgres")]
-            DbPool::Postgres(p) => p.is_closed(),
-            #[cfg(feature = "database-mysql")]
-            DbPool::MySql(p) => p.is_closed(),
-        }
+        self.closed.load(Ordering::Acquire)
     }
 }
 

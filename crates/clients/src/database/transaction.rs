@@ -20,7 +20,9 @@ use neural_trader_resilience::{CircuitBreaker, CircuitBreakerError, Outcome, Per
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use super::error::{DbError, DbErrorKind};
+use super::cancel::is_remote;
+use super::closing::TxSlot;
+use super::error::{closed_error, DbError, DbErrorKind};
 use super::pool::{DriverTx, RowFormat, Shared};
 use super::render::JsRows;
 use super::value::{ExecuteResult, Rows, Value};
@@ -29,22 +31,42 @@ use super::value::{ExecuteResult, Rows, Value};
 /// [`Transaction::execute`]; its owner commits or rolls it back.
 #[derive(Debug)]
 pub struct Transaction {
-    driver: Option<DriverTx>,
+    /// Shared with `close()`, which rolls back a transaction still open (`closing.rs`).
+    slot: Arc<TxSlot>,
     shared: Arc<Shared>,
     /// A statement failed on the server (PostgreSQL has then aborted the transaction).
     failed: bool,
     /// An operation hit an error that counts against the database.
     tripped: bool,
+    /// Rolled back in the background already (`abandon`).
+    abandoned: bool,
 }
 
 impl Transaction {
-    pub(crate) fn new(driver: DriverTx, shared: Arc<Shared>) -> Self {
-        Self {
-            driver: Some(driver),
+    /// Takes a connection and begins a transaction on it; fails with `ERR_DB_CLOSED` once the
+    /// pool is closing (the transaction just begun is then rolled back).
+    pub(crate) async fn open(shared: Arc<Shared>) -> Result<Self, DbError> {
+        let (driver, key) = shared.begin().await?;
+        let slot = Arc::new(TxSlot {
+            driver: tokio::sync::Mutex::new(Some(driver)),
+            // A SQLite handle is only interrupted while its lease is known to be alive
+            // (`cancel.rs`); a transaction's statements are not interrupted.
+            key: key.filter(is_remote),
+        });
+        if !shared.txs.register(&slot) {
+            let driver = slot.driver.lock().await.take();
+            if let Some(driver) = driver {
+                let _ = driver.rollback(&shared).await;
+            }
+            return Err(closed_error());
+        }
+        Ok(Self {
+            slot,
             shared,
             failed: false,
             tripped: false,
-        }
+            abandoned: false,
+        })
     }
 
     fn note<T>(&mut self, result: Result<T, DbError>) -> Result<T, DbError> {
@@ -62,6 +84,22 @@ impl Transaction {
         )
     }
 
+    /// The error of an operation on a transaction that has ended: `ERR_DB_CLOSED` when
+    /// `close()` ended it.
+    fn ended(&self) -> DbError {
+        if self.shared.is_closed() {
+            closed_error()
+        } else {
+            Self::closed()
+        }
+    }
+
+    /// The driver transaction, taken out (to commit or roll back).
+    async fn take(&self) -> Result<DriverTx, DbError> {
+        let driver = self.slot.driver.lock().await.take();
+        driver.ok_or_else(|| self.ended())
+    }
+
     /// Runs `sql` with `params` and returns its rows in the value model.
     pub async fn query_rows(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DbError> {
         self.fetch(sql, params).await
@@ -73,9 +111,10 @@ impl Transaction {
     }
 
     async fn fetch<O: RowFormat>(&mut self, sql: &str, params: &[Value]) -> Result<O, DbError> {
-        let shared = Arc::clone(&self.shared);
-        let driver = self.driver.as_mut().ok_or_else(Self::closed)?;
-        let result = driver.fetch(&shared, sql, params).await;
+        let slot = Arc::clone(&self.slot);
+        let mut driver = slot.driver.lock().await;
+        let driver = driver.as_mut().ok_or_else(|| self.ended())?;
+        let result = driver.fetch(&self.shared, sql, params).await;
         self.note(result)
     }
 
@@ -95,9 +134,10 @@ impl Transaction {
 
     /// Runs `sql` with `params` for its effect.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecuteResult, DbError> {
-        let shared = Arc::clone(&self.shared);
-        let driver = self.driver.as_mut().ok_or_else(Self::closed)?;
-        let result = driver.execute(&shared, sql, params).await;
+        let slot = Arc::clone(&self.slot);
+        let mut driver = slot.driver.lock().await;
+        let driver = driver.as_mut().ok_or_else(|| self.ended())?;
+        let result = driver.execute(&self.shared, sql, params).await;
         self.note(result)
     }
 
@@ -109,7 +149,7 @@ impl Transaction {
     /// Commits, unless a statement failed in a transaction the server has aborted; then rolls
     /// back and fails with `ERR_DB_TRANSACTION_ABORTED`.
     pub(crate) async fn commit(&mut self) -> Result<(), DbError> {
-        let driver = self.driver.take().ok_or_else(Self::closed)?;
+        let driver = self.take().await?;
         if self.failed && driver.aborts_on_error() {
             let rolled_back = driver.rollback(&self.shared).await;
             self.note(rolled_back)?;
@@ -125,20 +165,41 @@ impl Transaction {
 
     /// Rolls back.
     pub(crate) async fn rollback(&mut self) -> Result<(), DbError> {
-        let driver = self.driver.take().ok_or_else(Self::closed)?;
+        let driver = self.take().await?;
         let rolled_back = driver.rollback(&self.shared).await;
         self.note(rolled_back)
     }
 
-    /// Rolls back in the background (after a timeout: the caller must not wait).
+    /// Rolls back in the background (after a timeout: the caller must not wait), first
+    /// cancelling on the server the statement the timeout left running (`cancel.rs`), which
+    /// would otherwise hold the connection, and the rollback, until it ends.
     fn abandon(&mut self) {
-        if let Some(driver) = self.driver.take() {
-            let shared = Arc::clone(&self.shared);
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
+        if std::mem::replace(&mut self.abandoned, true) {
+            return;
+        }
+        let slot = Arc::clone(&self.slot);
+        let shared = Arc::clone(&self.shared);
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Some(key) = slot.key {
+                    shared.canceller.cancel(key).await;
+                }
+                let driver = slot.driver.lock().await.take();
+                if let Some(driver) = driver {
                     let _ = driver.rollback(&shared).await;
-                });
-            }
+                }
+            });
+        }
+    }
+}
+
+impl Drop for Transaction {
+    /// Dropped unfinished (a closure transaction cut short by the breaker's timeout, say):
+    /// cancels what it runs and rolls back, as after a timeout.
+    fn drop(&mut self) {
+        let unfinished = self.slot.driver.try_lock().map_or(true, |d| d.is_some());
+        if unfinished {
+            self.abandon();
         }
     }
 }
