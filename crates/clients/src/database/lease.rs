@@ -155,7 +155,7 @@ impl<DB: KeyOf> IdleLeases<DB> {
                 .map_err(|e| DbError::from_sqlx(e, ctx.secrets))?;
             let result = lease.exec(ctx, make_op()).await;
             match &result {
-                Err(e) if lease.kept && retries > 0 && died_idle(e) => {
+                Err(e) if lease.kept && retries > 0 && died_idle(e, ctx.repeatable) => {
                     retries -= 1;
                     lease.discard();
                 }
@@ -226,25 +226,46 @@ impl<DB: KeyOf> IdleLeases<DB> {
 /// transaction is then rolled back with it (a kept connection runs in autocommit), so running
 /// it again does not run it twice.
 ///
-/// What this cannot tell apart (sqlx reports an error, not how far the exchange got): a
-/// connection reset or end-of-stream that happens after the server committed the statement but
-/// before its answer arrived (the server crashing at that very moment, or the network failing
-/// mid-answer). Such a statement would be sent again on the next connection.
-fn died_idle(e: &DbError) -> bool {
+/// What the error alone cannot tell apart (sqlx reports an error, not how far the exchange
+/// got): a connection reset, end-of-stream or MySQL's 2006 / 2013 that happens after the server
+/// committed the statement but before its answer arrived (the server crashing at that very
+/// moment, or the network failing mid-answer). So those retry only a `repeatable` statement (one
+/// that reads: see [`repeatable`]); the server's own notices (57P0x, 1927, 1053) retry any.
+fn died_idle(e: &DbError, repeatable: bool) -> bool {
     if e.kind() != DbErrorKind::Connection && e.kind() != DbErrorKind::Unavailable {
         return false;
     }
     match (e.sql_state(), e.db_code()) {
-        (None, None) => e.kind() == DbErrorKind::Connection,
         (Some(state), _) if state.starts_with("57P") => true,
-        (_, Some(code)) => matches!(code, "1927" | "1053" | "2006" | "2013"),
+        (_, Some("1927" | "1053")) => true,
+        (None, None) => repeatable && e.kind() == DbErrorKind::Connection,
+        (_, Some("2006" | "2013")) => repeatable,
         _ => false,
     }
+}
+
+/// Whether `sql` only reads, so that sending it again after an ambiguous failure cannot apply a
+/// change twice: it starts with `SELECT`, `SHOW`, `VALUES` or `TABLE` (not `EXPLAIN`: `EXPLAIN
+/// ANALYZE` runs its statement) and has no `FOR UPDATE` / `FOR SHARE` lock and no `nextval(`.
+/// (A SELECT that calls a function with side effects is not recognised as such: such a statement
+/// should not rely on this retry.)
+pub(crate) fn repeatable(sql: &str) -> bool {
+    let lower = sql.trim_start().to_ascii_lowercase();
+    let reads = ["select", "show", "values", "table"].iter().any(|k| {
+        lower.starts_with(k)
+            && !lower[k.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    });
+    reads
+        && !lower.contains(" for update")
+        && !lower.contains(" for share")
+        && !lower.contains("nextval(")
 }
 
 /// What an operation on a lease needs besides the connection.
 pub(crate) struct Ctx<'a, DB: Database> {
     pub(crate) pool: &'a Pool<DB>,
+    /// Whether the statement may be sent again after an ambiguous failure (see [`died_idle`]).
+    pub(crate) repeatable: bool,
     pub(crate) secrets: &'a [String],
     pub(crate) running: &'a Running,
     pub(crate) canceller: &'a Canceller,
@@ -352,5 +373,36 @@ impl<DB: KeyOf> DerefMut for Lease<'_, DB> {
         self.conn
             .as_deref_mut()
             .expect("a lease holds its connection")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeatable;
+
+    #[test]
+    fn only_reads_are_repeatable() {
+        for sql in [
+            "SELECT 1",
+            "  select $1::int",
+            "SHOW TABLES",
+            "VALUES (1)",
+            "TABLE t",
+        ] {
+            assert!(repeatable(sql), "{sql}");
+        }
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "UPDATE t SET a = 1",
+            "DELETE FROM t",
+            "SELECT * FROM t FOR UPDATE",
+            "SELECT nextval('s')",
+            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+            "selection",
+            "CALL p()",
+            "EXPLAIN ANALYZE DELETE FROM t",
+        ] {
+            assert!(!repeatable(sql), "{sql}");
+        }
     }
 }

@@ -215,9 +215,10 @@ impl Shared {
     }
 
     /// What an operation on `pool`'s leases needs.
-    fn ctx<'a, DB: sqlx::Database>(&'a self, pool: &'a sqlx::Pool<DB>) -> Ctx<'a, DB> {
+    fn ctx<'a, DB: sqlx::Database>(&'a self, pool: &'a sqlx::Pool<DB>, sql: &str) -> Ctx<'a, DB> {
         Ctx {
             pool,
+            repeatable: super::lease::repeatable(sql),
             secrets: &self.secrets,
             running: &self.running,
             canceller: &self.canceller,
@@ -249,7 +250,7 @@ impl Shared {
             #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => idle
                 .sqlite
-                .run(&self.ctx(p), || {
+                .run(&self.ctx(p, sql), || {
                     async |c| sqlite::fetch(c, sql, params, s).await
                 })
                 .await
@@ -257,7 +258,7 @@ impl Shared {
             #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => O::from_pg(
                 idle.postgres
-                    .run(&self.ctx(p), || {
+                    .run(&self.ctx(p, sql), || {
                         async |c| postgres::fetch(c, &self.pg_types, sql, params, s).await
                     })
                     .await?,
@@ -265,7 +266,7 @@ impl Shared {
             #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => idle
                 .mysql
-                .run(&self.ctx(p), || {
+                .run(&self.ctx(p, sql), || {
                     async |c| mysql::fetch(c, sql, params, s).await
                 })
                 .await
@@ -284,7 +285,7 @@ impl Shared {
             #[cfg(feature = "database-sqlite")]
             DbPool::Sqlite(p) => {
                 idle.sqlite
-                    .run(&self.ctx(p), || {
+                    .run(&self.ctx(p, sql), || {
                         async |c| sqlite::execute(c, sql, params, s).await
                     })
                     .await
@@ -292,7 +293,7 @@ impl Shared {
             #[cfg(feature = "database-postgres")]
             DbPool::Postgres(p) => {
                 idle.postgres
-                    .run(&self.ctx(p), || {
+                    .run(&self.ctx(p, sql), || {
                         async |c| postgres::execute(c, &self.pg_types, sql, params, s).await
                     })
                     .await
@@ -300,7 +301,7 @@ impl Shared {
             #[cfg(feature = "database-mysql")]
             DbPool::MySql(p) => {
                 idle.mysql
-                    .run(&self.ctx(p), || {
+                    .run(&self.ctx(p, sql), || {
                         async |c| mysql::execute(c, sql, params, s).await
                     })
                     .await
@@ -335,7 +336,10 @@ impl Shared {
         idle: &IdleLeases<DB>,
         pool: &sqlx::Pool<DB>,
     ) -> Result<(sqlx::Transaction<'static, DB>, Option<CancelKey>), DbError> {
-        let lease = idle.lease(&self.ctx(pool)).await.map_err(|e| self.err(e))?;
+        let lease = idle
+            .lease(&self.ctx(pool, "BEGIN"))
+            .await
+            .map_err(|e| self.err(e))?;
         let (conn, key) = lease.into_pooled();
         // `Pool::begin` does exactly this with a connection it acquired itself (the function
         // is public but hidden from sqlx's docs).
