@@ -7,7 +7,7 @@
 //! 503 with `Retry-After`, `retryAfter` in ms.
 
 use napi::bindgen_prelude::Object;
-use napi::{Env, Error, Result};
+use napi::{Env, Error, Result, Unknown};
 use neural_trader_clients::http::{header_pairs, ApiError, HeaderMap};
 
 use super::body::Payload;
@@ -90,20 +90,31 @@ impl Failure {
                 if let Some(ms) = retry_after_ms {
                     spec = spec.with("retryAfter", Prop::Num(ms));
                 }
-                let built = spec.create(env).and_then(|error| {
-                    let mut object: Object = unsafe { error.cast()? };
-                    object.set("headers", headers_object(env, &headers, true)?)?;
-                    // A body announced as JSON that is not stays text: the status is the news.
-                    let body = body.into_js(env).or_else(|failed| failed.text(env))?;
-                    object.set("body", body)?;
-                    Ok(error)
-                });
-                match built {
-                    Ok(error) => Error::from(error),
-                    Err(e) => e,
-                }
+                // A body announced as JSON that is not stays text: the status is the news.
+                let body = body.into_js(env).or_else(|failed| failed.text(env));
+                with_response(env, spec, &headers, body)
             }
         }
+    }
+}
+
+/// The JS error `spec`, with the response's `headers` (credentials masked) and `body` as
+/// fields: the one builder of an `HttpError` that carries a response.
+pub(crate) fn with_response(
+    env: &Env,
+    spec: JsErrorSpec,
+    headers: &HeaderMap,
+    body: Result<Unknown<'_>>,
+) -> Error {
+    let built = spec.create(env).and_then(|error| {
+        let mut object: Object = unsafe { error.cast()? };
+        object.set("headers", headers_object(env, headers, true)?)?;
+        object.set("body", body?)?;
+        Ok(error)
+    });
+    match built {
+        Ok(error) => Error::from(error),
+        Err(e) => e,
     }
 }
 

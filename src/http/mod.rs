@@ -13,20 +13,20 @@ pub(crate) mod error;
 mod options;
 
 use napi::bindgen_prelude::{Object, PromiseRaw};
-use napi::{Env, Error, JsValue, Result, Unknown};
+use napi::{Env, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::http::{self as client, ApiError, Body, Method, Request};
 use neural_trader_resilience as core;
 
 use self::body::{read_body, Payload, ResponseType};
-use self::error::{headers_object, Failure};
+use self::error::{headers_object, with_response, Failure};
 pub(crate) use self::options::ApiClientOptions;
 use self::options::{build, read_request_init, ApiRequestOptions};
 use crate::breaker::{breaker_accessors, CircuitBreakerOptions};
 use crate::js::errors::{IntoJsError, Prop};
 use crate::js::options::{read, read_name, read_string_argument, Both};
 use crate::js::promise::promise;
-use crate::runtime::spawn_io;
+use crate::runtime::{spawn, spawn_io, FirstPoll};
 
 /// An HTTP/JSON client whose every request goes through one circuit breaker. Connection
 /// errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
@@ -222,22 +222,22 @@ impl ApiCircuitBreaker {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let api = Arc::clone(&self.inner);
         let method = request.method.clone();
-        spawn_io(
+        let response = async move {
+            let response = api.request(request).await.map_err(Failure::from)?;
+            Ok(Decoded {
+                status: response.status.as_u16(),
+                body: Payload::decode(kind, &response.headers, response.body),
+                headers: response.headers,
+                method,
+                url: response.url,
+            })
+        };
+        spawn(
             env,
-            async move {
-                let result = api.request(request).await.map(|response| Decoded {
-                    status: response.status.as_u16(),
-                    body: Payload::decode(kind, &response.headers, response.body),
-                    headers: response.headers,
-                    method,
-                    url: response.url,
-                });
-                Ok::<_, ApiError>(result.map_err(Failure::from))
-            },
-            move |env, result| match result {
-                Ok(decoded) => decoded.into_js(env, shape),
-                Err(failure) => Err(failure.into_js(env)),
-            },
+            FirstPoll::JsThread,
+            response,
+            move |env, decoded: Decoded| decoded.into_js(env, shape),
+            |env, failure: Failure| failure.into_js(env),
         )
     }
 }
@@ -257,16 +257,8 @@ impl Decoded {
                     .with("status", Prop::Num(f64::from(self.status)))
                     .with("url", Prop::Str(self.url.clone()))
                     .with("method", Prop::Str(self.method.to_string()));
-                let created = spec.create(env).and_then(|error| {
-                    let mut object: Object = unsafe { error.cast()? };
-                    object.set("headers", headers_object(env, &self.headers, true)?)?;
-                    object.set("body", not_json.text)?;
-                    Ok(error)
-                });
-                return Err(match created {
-                    Ok(error) => Error::from(error),
-                    Err(e) => e,
-                });
+                let body = not_json.text(env);
+                return Err(with_response(env, spec, &self.headers, body));
             }
         };
         match shape {
