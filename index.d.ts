@@ -21,13 +21,23 @@ export declare class CircuitTimeoutError extends Error {
   readonly timeout: number
 }
 
+/** The codes of an `HttpError`. */
+export type HttpErrorCode =
+  | 'ERR_HTTP_STATUS'
+  | 'ERR_HTTP_CONNECT'
+  | 'ERR_HTTP_IO'
+  | 'ERR_HTTP_REDIRECT'
+  | 'ERR_HTTP_CLOSED'
+  | 'ERR_HTTP_BODY_TOO_LARGE'
+  | 'ERR_HTTP_DECODE'
+
 /**
  * Rejection of an `ApiCircuitBreaker` request: `code` 'ERR_HTTP_STATUS' for a response whose
  * status the caller must handle (with `status`, `headers` and `body`), or another 'ERR_HTTP_*'
  * code for a request that failed on the way.
  */
 export declare class HttpError extends Error {
-  readonly code: string
+  readonly code: HttpErrorCode
   /** The response status, for `ERR_HTTP_STATUS`. */
   readonly status?: number
   /** The response headers (lower-case names), for `ERR_HTTP_STATUS`. */
@@ -58,6 +68,20 @@ export interface ApiResponse<T = any> {
   body: T
 }
 
+/** The codes of a `DatabaseError`. */
+export type DatabaseErrorCode =
+  | 'ERR_DB_CONSTRAINT'
+  | 'ERR_DB_QUERY'
+  | 'ERR_DB_CONNECTION'
+  | 'ERR_DB_UNAVAILABLE'
+  | 'ERR_DB_POOL_TIMEOUT'
+  | 'ERR_DB_CLOSED'
+  | 'ERR_DB_TRANSACTION_ABORTED'
+  | 'ERR_DB_TRANSACTION_CLOSED'
+  | 'ERR_DB_UNSUPPORTED_TYPE'
+  | 'ERR_DB_DECODE'
+  | 'ERR_DB_INTERNAL'
+
 /**
  * Rejection of a `DatabaseCircuitBreaker` operation reported by the database or its driver.
  * `code`: 'ERR_DB_CONSTRAINT' (unique, foreign-key, not-null, check), 'ERR_DB_QUERY' (any other
@@ -67,7 +91,7 @@ export interface ApiResponse<T = any> {
  * 'ERR_DB_DECODE', 'ERR_DB_INTERNAL'.
  */
 export declare class DatabaseError extends Error {
-  readonly code: string
+  readonly code: DatabaseErrorCode
   /** The SQLSTATE (PostgreSQL, MySQL); absent for SQLite and for errors of the driver. */
   readonly sqlState?: string
   /**
@@ -78,6 +102,31 @@ export declare class DatabaseError extends Error {
   /** The violated constraint, when PostgreSQL names it. */
   readonly constraint?: string
 }
+
+/** The `code` of an `Error` from an `E2BSandboxCircuitBreaker` (its HTTP failures are `HttpError`s). */
+export type E2BErrorCode = 'ERR_E2B_NO_API_KEY' | 'ERR_SANDBOX_NOT_FOUND' | 'ERR_E2B_STREAM' | 'ERR_E2B_RESPONSE'
+
+/** The `code` of an `Error` from a `NeuralCircuitBreaker` (a `RangeError` for `ERR_INPUT_DIMENSION`
+ * and `ERR_OUT_OF_RANGE`; remote models' HTTP failures are `HttpError`s). */
+export type NeuralErrorCode =
+  | 'ERR_MODEL_NOT_TRAINED'
+  | 'ERR_MODEL_NON_FINITE'
+  | 'ERR_MODEL_COMPUTE'
+  | 'ERR_MODEL_FILE'
+  | 'ERR_MODEL_IO'
+  | 'ERR_MODEL_RESPONSE'
+  | 'ERR_NOT_SUPPORTED'
+  | 'ERR_INPUT_DIMENSION'
+  | 'ERR_OUT_OF_RANGE'
+
+/** The `code` of an argument error (`TypeError` / `RangeError`) from any class, as Node names them. */
+export type ArgumentErrorCode =
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_INVALID_THIS'
+  | 'ERR_INVALID_URL'
+  | 'ERR_INVALID_URL_SCHEME'
 
 // Each domain breaker takes its own options and the circuit breaker's in one object; both
 // interfaces are generated from their Rust declarations (src/*/options.rs).
@@ -118,6 +167,21 @@ export interface CircuitBreaker {
    * the timeout, and with a `TypeError` (`ERR_INVALID_ARG_TYPE`) when `fn` is not a function.
    */
   call<T>(fn: () => T | PromiseLike<T>): Promise<T>
+  /** What `JSON.stringify` writes (and `util.inspect` shows) of the breaker. */
+  toJSON(): CircuitBreakerView
+}
+
+/** A breaker as `JSON.stringify` and `util.inspect` show it. */
+export interface CircuitBreakerView {
+  name: string
+  state: 'CLOSED' | 'OPEN' | 'HALF_OPEN'
+  options: CircuitBreakerOptions
+  metrics: CircuitBreakerMetrics
+}
+
+export interface CircuitBreakerRegistry {
+  /** What `JSON.stringify` writes (and `util.inspect` shows): the size and each breaker's state. */
+  toJSON(): { size: number; breakers: Record<string, 'CLOSED' | 'OPEN' | 'HALF_OPEN'> }
 }
 
 // `Symbol.asyncDispose` for compilers whose `lib` predates it (ES2022 and older); identical to
@@ -205,8 +269,8 @@ export declare class ApiCircuitBreaker {
    */
   getMetrics(): CircuitBreakerMetrics
   /**
-   * The underlying breaker (the same one on every read, in a new wrapper object):
-   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   * The underlying breaker (the same object on every read in a thread): its
+   * `options`, metrics and state; `breaker.call(fn)` shares the circuit.
    */
   get breaker(): CircuitBreaker
 }
@@ -263,6 +327,12 @@ export declare class CircuitBreakerRegistry {
    * keep a working breaker.
    */
   remove(name: string): boolean
+  /**
+   * Removes every breaker; returns how many there were. For tests: `afterEach(() =>
+   * CircuitBreakerRegistry.global().clear())` keeps one test file's breakers (an OPEN one,
+   * say) from the next. Holders of a removed breaker keep a working breaker.
+   */
+  clear(): number
   /** The registered names, sorted as JavaScript's `Array.prototype.sort` would. */
   listNames(): Array<string>
   /** Metrics of every registered breaker, by name. */
@@ -310,8 +380,8 @@ export declare class DatabaseCircuitBreaker {
    */
   getMetrics(): CircuitBreakerMetrics
   /**
-   * The underlying breaker (the same one on every read, in a new wrapper object):
-   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   * The underlying breaker (the same object on every read in a thread): its
+   * `options`, metrics and state; `breaker.call(fn)` shares the circuit.
    */
   get breaker(): CircuitBreaker
 }
@@ -380,8 +450,8 @@ export declare class E2BSandboxCircuitBreaker {
    */
   getMetrics(): CircuitBreakerMetrics
   /**
-   * The underlying breaker (the same one on every read, in a new wrapper object):
-   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   * The underlying breaker (the same object on every read in a thread): its
+   * `options`, metrics and state; `breaker.call(fn)` shares the circuit.
    */
   get breaker(): CircuitBreaker
 }
@@ -458,8 +528,8 @@ export declare class NeuralCircuitBreaker {
    */
   getMetrics(): CircuitBreakerMetrics
   /**
-   * The underlying breaker (the same one on every read, in a new wrapper object):
-   * its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+   * The underlying breaker (the same object on every read in a thread): its
+   * `options`, metrics and state; `breaker.call(fn)` shares the circuit.
    */
   get breaker(): CircuitBreaker
 }
@@ -596,6 +666,11 @@ export interface CircuitBreakerOptions {
   resetTimeout?: number
   /** Probe calls admitted at once while half-open (default: `successThreshold`). */
   halfOpenMaxCalls?: number
+  /**
+   * Whether a `CircuitOpenError` carries a stack that starts at the caller of `call` (default
+   * true); `false` where open-circuit rejections are hot (a stack is most of their cost).
+   */
+  stackTrace?: boolean
 }
 
 /**

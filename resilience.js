@@ -9,6 +9,8 @@
 //   lib/rows.js         the row objects of database query results
 //   lib/transaction.js  DatabaseCircuitBreaker.prototype.transaction
 //   lib/receiver.js     ERR_INVALID_THIS for the native classes' methods on a wrong receiver
+//   lib/identity.js     one JS object per breaker per thread (registry lookups, `breaker` getters)
+//   lib/inspect.js      what util.inspect, console.log and JSON.stringify show of the classes
 //
 // This file only wires them together: it registers the error classes and the row builder with
 // the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
@@ -23,8 +25,23 @@ const { buildRows } = require('./lib/rows.js')
 const { call } = require('./lib/call.js')
 const { transaction } = require('./lib/transaction.js')
 const { guardReceivers } = require('./lib/receiver.js')
+const { keepIdentity } = require('./lib/identity.js')
+const { makeReadable } = require('./lib/inspect.js')
 
-binding.__setJsHelpers({ CircuitOpenError, CircuitTimeoutError, HttpError, DatabaseError, buildRows })
+// The realm's own Error, TypeError and RangeError too: errors the native side makes are then
+// instances of the classes of the realm that loaded this file (a jest or vitest test file runs
+// in a realm of its own, while the addon is loaded once per thread), so `toThrow(RangeError)`
+// and `instanceof Error` hold there.
+binding.__setJsHelpers({
+  CircuitOpenError,
+  CircuitTimeoutError,
+  HttpError,
+  DatabaseError,
+  buildRows,
+  Error,
+  TypeError,
+  RangeError,
+})
 
 function defineMethod(prototype, name, value) {
   Object.defineProperty(prototype, name, { value, writable: true, configurable: true, enumerable: false })
@@ -47,8 +64,12 @@ const classes = [
   'TradingSystemCircuitBreakers',
 ]
 for (const name of classes) {
-  if (binding[name] !== undefined) guardReceivers(binding[name], name, ['call', 'transaction'])
+  if (binding[name] !== undefined) {
+    guardReceivers(binding[name], name, ['call', 'transaction'])
+    if (name !== 'DatabaseTransaction') makeReadable(binding[name], name)
+  }
 }
+keepIdentity(binding)
 
 // `await using api = new ApiCircuitBreaker(...)` closes the breaker when the scope ends: the
 // dispose method is `close()` (a symbol-keyed method cannot be declared from Rust by napi; Node 20
@@ -71,6 +92,7 @@ const internal = new Set([
   '__breakerFold',
   '__sharedLayout',
   '__setJsHelpers',
+  '__skipTime',
 ])
 const publicExports = {}
 for (const key of Object.keys(binding)) {

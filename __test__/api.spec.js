@@ -36,6 +36,7 @@ test('a new breaker is CLOSED, named, with every default option filled in', (t) 
     timeout: 30000,
     resetTimeout: 60000,
     halfOpenMaxCalls: 2,
+    stackTrace: true,
   })
 })
 
@@ -69,6 +70,7 @@ test('options reflect what was given; halfOpenMaxCalls defaults to successThresh
     timeout: 1500,
     resetTimeout: 250,
     halfOpenMaxCalls: 4,
+    stackTrace: true,
   })
   const explicit = new CircuitBreaker(uniqueName('api'), { successThreshold: 4, halfOpenMaxCalls: 1 })
   t.is(explicit.options.halfOpenMaxCalls, 1)

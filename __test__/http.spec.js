@@ -176,6 +176,7 @@ test('the breaker getter is the same breaker: options, metrics, and call() share
     timeout: 1234,
     resetTimeout: 60000,
     halfOpenMaxCalls: 2,
+    stackTrace: true,
   })
   await api.get(server.url('/json'))
   t.deepEqual(breaker.getMetrics(), api.getMetrics())
@@ -195,6 +196,7 @@ test('defaults: failureThreshold 5, successThreshold 2, resetTimeout 30 s, timeo
     timeout: 10000,
     resetTimeout: 30000,
     halfOpenMaxCalls: 2,
+    stackTrace: true,
   })
 })
 

@@ -257,8 +257,11 @@ function targets(res) {
   if (res.open) {
     const r = byId(res.open)
     const x = r.ours.median / r.opossum.median
-    add('2', 'open-circuit rejection: ours / opossum (ns per rejected call)', fx(x), '<= 0.5x', x <= 0.5,
+    add('2', 'open-circuit rejection, with a stack (default): ours / opossum (ns per rejected call)', fx(x), '<= 0.5x', x <= 0.5,
       heldIn(r.ours.samples.length, (i) => r.ours.samples[i] <= 0.5 * r.opossum.samples[i]))
+    const y = r['ours-nostack'].median / r.opossum.median
+    add('2b', 'open-circuit rejection, `stackTrace: false`: ours / opossum', fx(y), '<= 0.3x', y <= 0.3,
+      heldIn(r['ours-nostack'].samples.length, (i) => r['ours-nostack'].samples[i] <= 0.3 * r.opossum.samples[i]))
   }
   if (res.fan) {
     const r = byId(res.fan)
@@ -364,7 +367,7 @@ async function main() {
       '- Wrapped fn: `async () => 42`. Sections 1-3 run in one process. Each strategy has its own loop function, compiled from its own source text, and its own `fn`, so that no call site is shared between strategies.',
       '- Per section: warm-up and calibration of every strategy (~' + config.warmMs + ' ms each, which also sizes its sample to ~' + config.sampleMs + ' ms), one untimed interleaved pass, then ' + config.reps + ' repetitions; in each repetition every strategy takes one sample, in an order rotated by one each repetition, with a forced full GC before each sample. Figures are medians over the repetitions; IQR is the interquartile range of the samples relative to the median.',
       '- Closed circuit: `for (...) await breaker.call(fn)` (opossum: `await breaker.fire()`, cockatiel: `await policy.execute(fn)`). Configurations: ours `{ timeout: false }` and default (30 s timeout armed on every call); opossum `{ timeout: false }` and default (10 s timeout, one `setTimeout` per call); cockatiel `circuitBreaker(handleAll, { halfOpenAfter: 60000, breaker: new ConsecutiveBreaker(5) })`.',
-      '- Open circuit: each breaker is opened by failing calls (reset timeout / halfOpenAfter one hour), then measured with `try { await breaker.call(fn) } catch {}`; a check after the section confirms that the circuits stayed open and that `fn` never ran. Ours and opossum use default options otherwise.',
+      '- Open circuit: each breaker is opened by failing calls (reset timeout / halfOpenAfter one hour), then measured with `try { await breaker.call(fn) } catch {}`; a check after the section confirms that the circuits stayed open and that `fn` never ran. Ours and opossum use default options otherwise; ours twice: by default (a `CircuitOpenError` with a stack that starts at the caller, as opossum's errors have) and with `stackTrace: false`.',
       '- 1000 in flight: `for (...) { for (i < 1000) ps[i] = breaker.call(fn); await Promise.all(ps) }`.',
       '- Memory: `node --expose-gc bench/memory.js <lib> <mode> <count>` per library and mode, median of ' + config.memRuns + ' runs, runs interleaved. Each child warms up with 1000 breakers (dropped), grows the young generation to its maximum with garbage (so that its one-off growth of ~30 MB is not counted per breaker: without this step ours reads ~860 B RSS per created breaker instead of ~680, because its light warm-up leaves that growth inside its delta, while opossum\'s warm-up already triggers it), allocates the holding array, then measures after forced GCs. The target is checked on both the JS heap and the RSS figure. Mode `called` calls every breaker once (in batches of 1000) before the final measurement: ours builds its per-breaker call path on the first call.',
       '',

@@ -158,7 +158,7 @@ const open = {
     },
     {
       id: 'ours',
-      label: 'ours (forced open)',
+      label: 'ours, default: with a stack (forced open)',
       async make() {
         const ctl = { fail: true, calls: 0 }
         const fn = makeSwitchFn('open ours', ctl)
@@ -169,6 +169,23 @@ const open = {
         const calls = ctl.calls
         return {
           run: seqLoop('open ours', 'try { await target.call(fn) } catch (e) {}', cb, fn),
+          check: () => cb.state === 'OPEN' && ctl.calls === calls,
+        }
+      },
+    },
+    {
+      id: 'ours-nostack',
+      label: 'ours, `stackTrace: false` (forced open)',
+      async make() {
+        const ctl = { fail: true, calls: 0 }
+        const fn = makeSwitchFn('open ours-nostack', ctl)
+        const cb = new CircuitBreaker('bench-open-nostack', { resetTimeout: LONG_RESET_MS, stackTrace: false })
+        for (let i = 0; i < 50 && cb.state !== 'OPEN'; i++) await cb.call(fn).catch(noop)
+        if (cb.state !== 'OPEN') throw new Error('ours did not open')
+        ctl.fail = false
+        const calls = ctl.calls
+        return {
+          run: seqLoop('open ours-nostack', 'try { await target.call(fn) } catch (e) {}', cb, fn),
           check: () => cb.state === 'OPEN' && ctl.calls === calls,
         }
       },

@@ -20,7 +20,11 @@
 // lib/deadline.js as a `TimedCall`, and settles with whichever comes first: `fn`'s outcome or
 // the deadline (a CircuitTimeoutError; `fn`'s later outcome is then ignored).
 //
-// Imports: the generated loader (../index.js), lib/errors.js, lib/deadline.js, lib/receiver.js.
+// Under fake timers the native half is told how far the fake clock moved before each of its
+// calls (lib/clock.js), so an open circuit half-opens on fake time.
+//
+// Imports: the generated loader (../index.js), lib/errors.js, lib/deadline.js, lib/clock.js,
+// lib/receiver.js.
 
 const {
   CircuitBreaker,
@@ -38,6 +42,7 @@ const {
   invalidThis,
 } = require('./errors.js')
 const { TICK_MS, schedule, unschedule } = require('./deadline.js')
+const { followFakeTime } = require('./clock.js')
 const { isWrongReceiver } = require('./receiver.js')
 
 const [STATE_SLOT, FAST_SUCCESS_SLOT, MODE_MASK] = sharedLayout()
@@ -54,6 +59,7 @@ class CallPath {
     const { timeout } = breaker.options
     this.timeout = timeout === false ? 0 : timeout
     this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
+    this.stackTrace = breaker.options.stackTrace !== false
     this.openMessage = `Circuit breaker '${this.name}' is OPEN`
     this.timeoutMessage = `Circuit breaker '${this.name}' timed out after ${this.timeout} ms`
     try {
@@ -68,6 +74,7 @@ class CallPath {
       return value
     }
     this.onError = (error) => {
+      followFakeTime()
       breakerComplete(this.handle, 0, false)
       throw error
     }
@@ -98,17 +105,18 @@ function fastSuccess(path) {
     if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(path.handle)
   } else {
     // A failure count to clear, or the circuit moved on: let the core decide.
+    followFakeTime()
     breakerComplete(path.handle, 0, true)
   }
 }
 
 function report(path, token, ok) {
-  if (token === FAST) {
-    if (ok) fastSuccess(path)
-    else breakerComplete(path.handle, 0, false)
-  } else {
-    breakerComplete(path.handle, token, ok)
+  if (token === FAST && ok) {
+    fastSuccess(path)
+    return
   }
+  followFakeTime()
+  breakerComplete(path.handle, token === FAST ? 0 : token, ok)
 }
 
 function isThenable(value) {
@@ -140,11 +148,20 @@ function call(fn) {
     }
   }
   if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return run(path, fn, FAST)
+  followFakeTime()
   const token = breakerAcquire(path.handle)
-  if (token < 0) {
-    return Promise.reject(withoutStack(() => new CircuitOpenError(path.openMessage, path.name)))
-  }
+  if (token < 0) return Promise.reject(openError(path))
   return run(path, fn, token)
+}
+
+// The rejection of a call the circuit refused: with a stack that starts at the caller of `call`
+// (as any Node error's would), or none with `stackTrace: false`, where rejections are hot and a
+// stack costs most of their price (bench/index.js measures both).
+function openError(path) {
+  if (!path.stackTrace) return withoutStack(() => new CircuitOpenError(path.openMessage, path.name))
+  const error = withoutStack(() => new CircuitOpenError(path.openMessage, path.name))
+  Error.captureStackTrace(error, call)
+  return error
 }
 
 // Runs an admitted call: `token` is FAST (admitted here, circuit closed) or the core's permit.
@@ -195,6 +212,8 @@ class TimedCall {
   expire() {
     const { path } = this
     report(path, this.token, false)
+    // The caller is not on the stack when a deadline passes: a stack would show only timer
+    // internals, so a timeout carries none.
     this.reject(withoutStack(() => new CircuitTimeoutError(path.timeoutMessage, path.name, path.timeout)))
   }
 }
@@ -205,7 +224,7 @@ function withTimeout(path, promise, token) {
     timed.resolve = resolve
     timed.reject = reject
   })
-  schedule(timed, path.ticks)
+  schedule(timed, path.ticks, path.timeout)
   promise.then(
     (value) => {
       if (unschedule(timed)) {

@@ -1,44 +1,67 @@
 'use strict'
-// The timer wheel of call deadlines: one per thread (main thread, each worker), shared by every
-// breaker of the thread.
+// Call deadlines: one timer wheel per thread (main thread, each worker), shared by every breaker
+// of the thread, on real time; and, for calls made while fake timers are installed, a timer of
+// the fake clock per call.
 //
-// No timer per call and no timer per breaker: one interval, running only while timed calls are
-// pending, ticks every TICK_MS. A timed call joins the bucket of the tick at which it expires
-// (`schedule`) and leaves it in O(1) when it settles first (`unschedule`: the bucket's last entry
-// takes its place). With the default 30 s timeout armed on every call, a call through a closed
-// circuit costs ~190 ns over a bare `await`, against ~1020 ns for opossum's `setTimeout` per
-// call (bench/RESULTS.md).
+// The wheel: no timer per call and no timer per breaker. One interval, running only while timed
+// calls are pending, ticks every TICK_MS. A timed call joins the bucket of the tick at which it
+// expires (`schedule`) and leaves it in O(1) when it settles first (`unschedule`: the bucket's
+// last entry takes its place). With the default 30 s timeout armed on every call, a call through
+// a closed circuit costs ~190 ns over a bare `await`, against ~1020 ns for opossum's
+// `setTimeout` per call (bench/RESULTS.md). Deadlines are counted in ticks of the real
+// monotonic clock (not in firings of the interval, which a busy event loop delays), so a call
+// never outlives its timeout by more than the interval's lateness.
 //
-// Deadlines are counted in ticks of real time (not in firings of the interval, which a busy
-// event loop delays), so a call never outlives its timeout by more than the interval's lateness.
+// Fake timers (jest's, vitest's, @sinonjs/fake-timers, see lib/clock.js): the wheel never uses
+// them. It reads real time and starts its interval with the real `setInterval`, even when the
+// package was loaded while fake timers were installed; so switching fake timers on never stalls
+// a deadline on real time, and no interval of a fake clock is ever left holding one. A call made
+// while a fake clock is installed is timed by that clock instead, to the millisecond as opossum's
+// `setTimeout` is: `advanceTimersByTime(timeout)` times it out. If that clock is uninstalled
+// before the call settles, the next timed call moves its deadline to the wheel with the time it
+// had left.
 //
 // The wheel knows nothing of breakers: an entry is any object with `bucket` and `index` fields
-// (null and 0 before it is scheduled) and an `expire()` method, which the wheel calls once when
-// the entry's deadline passes, after taking it out (lib/call.js: a timed call reports a failure
-// and rejects with CircuitTimeoutError).
+// (null and 0 before it is scheduled) and an `expire()` method, which is called once when the
+// entry's deadline passes, after taking it out (lib/call.js: a timed call reports a failure and
+// rejects with CircuitTimeoutError).
 //
-// This module imports nothing.
+// Imports: lib/clock.js.
+
+const { fakeClock, fakeNow, realNow, realTimers } = require('./clock.js')
 
 const TICK_MS = 10
 
-const epoch = performance.now()
-function clockTick() {
-  return Math.floor((performance.now() - epoch) / TICK_MS)
-}
-
-let expiredUpTo = 0 // every bucket due at or before this tick has been expired
 let timer = null
+let clearTimer = null // the real clearInterval, kept with the interval it clears
+let expiredUpTo = 0 // every bucket due at or before this tick has been expired
 let pending = 0
 const buckets = new Map()
 // The bucket the last schedule joined: calls made together mostly share their due tick.
 let lastDue = -1
 let lastBucket = null
 
-/** Puts `entry` in the bucket of the tick `ticks` ticks from now. */
-function schedule(entry, ticks) {
-  const due = clockTick() + ticks
+// Calls timed by a fake clock: the bucket they are in, the clock, and entry -> { timer, due }.
+const FAKE = Object.freeze([])
+let fakeTimedBy
+const fakeTimed = new Map()
+
+function currentTick() {
+  return Math.floor(realNow() / TICK_MS)
+}
+
+/** Times `entry` out `ms` milliseconds from now (`ticks` ticks of the wheel). */
+function schedule(entry, ticks, ms) {
+  const clock = fakeClock()
+  if (fakeTimed.size !== 0 && clock !== fakeTimedBy) moveFakeTimed()
+  if (clock !== undefined) {
+    scheduleFake(clock, entry, ms)
+    return
+  }
+  if (timer === null) start()
+  const due = currentTick() + ticks
   let bucket = lastBucket
-  if (due !== lastDue) {
+  if (due !== lastDue || bucket === null) {
     bucket = buckets.get(due)
     if (bucket === undefined) {
       bucket = []
@@ -51,11 +74,14 @@ function schedule(entry, ticks) {
   entry.index = bucket.length
   bucket.push(entry)
   pending++
-  if (timer === null) {
-    // Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
-    expiredUpTo = clockTick()
-    timer = setInterval(onTick, TICK_MS)
-  }
+}
+
+// Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
+function start() {
+  const { setInterval, clearInterval } = realTimers()
+  expiredUpTo = currentTick()
+  clearTimer = clearInterval
+  timer = setInterval(onTick, TICK_MS)
 }
 
 /** Takes `entry` out of its bucket; false if it already expired. */
@@ -63,6 +89,12 @@ function unschedule(entry) {
   const bucket = entry.bucket
   if (bucket === null) return false
   entry.bucket = null
+  if (bucket === FAKE) {
+    const timed = fakeTimed.get(entry)
+    fakeTimed.delete(entry)
+    fakeTimedBy.clearTimeout(timed.timer)
+    return true
+  }
   const last = bucket.pop()
   if (last !== entry) {
     bucket[entry.index] = last
@@ -73,14 +105,14 @@ function unschedule(entry) {
 }
 
 function onTick() {
-  const now = clockTick()
-  while (expiredUpTo < now) {
+  const now = currentTick()
+  while (expiredUpTo < now && pending > 0) {
     expiredUpTo++
     const expired = buckets.get(expiredUpTo)
     if (expired !== undefined) expire(expired)
   }
   if (pending === 0) {
-    clearInterval(timer)
+    clearTimer(timer)
     timer = null
     buckets.clear()
     lastDue = -1
@@ -99,6 +131,33 @@ function expire(expired) {
     entry.bucket = null
     pending--
     entry.expire()
+  }
+}
+
+function scheduleFake(clock, entry, ms) {
+  fakeTimedBy = clock
+  const timer = clock.setTimeout(() => {
+    if (fakeTimed.delete(entry)) {
+      entry.bucket = null
+      entry.expire()
+    }
+  }, ms)
+  fakeTimed.set(entry, { timer, due: fakeNow(clock) + ms })
+  entry.bucket = FAKE
+}
+
+// The fake clock that timed the pending fake entries is gone (or another one was installed):
+// each moves to whatever times calls now, keeping the time it had left.
+function moveFakeTimed() {
+  const from = fakeTimedBy
+  const now = fakeNow(from)
+  const moving = [...fakeTimed]
+  fakeTimed.clear()
+  for (const [entry, { timer, due }] of moving) {
+    from.clearTimeout(timer)
+    entry.bucket = null
+    const left = Math.max(due - now, 0)
+    schedule(entry, Math.ceil(left / TICK_MS) + 1, left)
   }
 }
 

@@ -15,9 +15,13 @@
 // Not wrapped: `CircuitBreaker.prototype.call` (lib/call.js checks its receiver itself, on the
 // per-call path that must stay as it is) and the private `__` methods.
 //
-// Imports: lib/errors.js.
+// The wrapper also lets breaker time follow fake timers before the native method runs
+// (lib/clock.js).
+//
+// Imports: lib/errors.js, lib/clock.js.
 
 const { invalidThis } = require('./errors.js')
+const { followFakeTime } = require('./clock.js')
 
 // The methods that return a Promise, by class: they reject instead of throwing. Checked against
 // the typings (index.d.ts) by __test__/receiver.spec.js.
@@ -39,7 +43,9 @@ const PROMISE_METHODS = {
 /** Whether `error` is napi-rs's report of a receiver that is not an instance of the class. */
 function isWrongReceiver(error) {
   if (error === null || typeof error !== 'object') return false
-  if (error instanceof TypeError && error.code === undefined && error.message === 'Illegal invocation') return true
+  // Not `instanceof TypeError`: V8 makes this error in the realm of the native class, which is
+  // not this file's realm under jest or vitest (see nativeDescriptors below).
+  if (error.name === 'TypeError' && error.code === undefined && error.message === 'Illegal invocation') return true
   if (error.code !== 'InvalidArg' || typeof error.message !== 'string') return false
   return error.message.startsWith('Failed to unwrap') || error.message.startsWith('Value is not an instance of class')
 }
@@ -50,6 +56,7 @@ function guardMethod(className, name, original, returnsPromise) {
   const label = `${className}.prototype.${name}`
   const guarded = {
     [name](...args) {
+      followFakeTime()
       try {
         return Reflect.apply(original, this, args)
       } catch (error) {
@@ -66,6 +73,7 @@ function guardGetter(className, name, original) {
   const label = `${className}.prototype.${name}`
   return {
     get [name]() {
+      followFakeTime()
       try {
         return Reflect.apply(original, this, NO_ARGUMENTS)
       } catch (error) {
@@ -76,13 +84,30 @@ function guardGetter(className, name, original) {
   }
 }
 
+// The native classes are shared by every realm that loads the package in one thread: jest loads
+// the addon once per worker with the outer realm's `require` and runs resilience.js again in each
+// test file's realm. So the native descriptors are kept on the prototype (under a key every
+// realm shares) the first time, and each load wraps those, never the previous load's wrappers.
+const kNative = Symbol.for('@neural-trader/resilience.nativeDescriptors')
+
+/** The own properties `prototype` had before any load of this package changed it. */
+function nativeDescriptors(prototype) {
+  if (Object.prototype.hasOwnProperty.call(prototype, kNative)) return prototype[kNative]
+  const descriptors = new Map()
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    descriptors.set(name, Object.getOwnPropertyDescriptor(prototype, name))
+  }
+  Object.defineProperty(prototype, kNative, { value: descriptors })
+  return descriptors
+}
+
 /** Wraps every public method and getter of `Class` (named `className`), but `skip`. */
 function guardReceivers(Class, className, skip = []) {
   const prototype = Class.prototype
   const promises = new Set(PROMISE_METHODS[className] ?? [])
-  for (const name of Object.getOwnPropertyNames(prototype)) {
+  for (const [name, native] of nativeDescriptors(prototype)) {
     if (name === 'constructor' || name.startsWith('__') || skip.includes(name)) continue
-    const descriptor = Object.getOwnPropertyDescriptor(prototype, name)
+    const descriptor = { ...native }
     if (typeof descriptor.value === 'function') {
       descriptor.value = guardMethod(className, name, descriptor.value, promises.has(name))
     } else if (typeof descriptor.get === 'function') {
@@ -94,4 +119,4 @@ function guardReceivers(Class, className, skip = []) {
   }
 }
 
-module.exports = { guardReceivers, isWrongReceiver, PROMISE_METHODS }
+module.exports = { guardReceivers, isWrongReceiver, nativeDescriptors, PROMISE_METHODS }

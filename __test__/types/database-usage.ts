@@ -4,6 +4,7 @@ import {
   CircuitOpenError,
   DatabaseCircuitBreaker,
   DatabaseError,
+  DatabaseErrorCode,
   DatabaseTransaction,
   type CircuitBreakerMetrics,
   type DatabaseCircuitBreakerOptions,
@@ -46,6 +47,10 @@ async function database(): Promise<void> {
   } catch (err) {
     if (err instanceof DatabaseError) {
       const code: string = err.code
+      const narrowed: DatabaseErrorCode = err.code
+      if (err.code === 'ERR_DB_CONSTRAINT') void narrowed
+      // @ts-expect-error the codes of a DatabaseError are a literal union
+      if (err.code === 'ERR_DB_OOPS') void narrowed
       const sqlState: string | undefined = err.sqlState
       const dbCode: string | undefined = err.dbCode
     } else if (err instanceof CircuitOpenError) {

@@ -5,6 +5,7 @@ import {
   CircuitOpenError,
   CircuitTimeoutError,
   HttpError,
+  HttpErrorCode,
   type ApiCircuitBreakerOptions,
   type ApiRequestOptions,
   type ApiResponse,
@@ -52,6 +53,10 @@ async function httpUsage(): Promise<void> {
   } catch (e) {
     if (e instanceof HttpError) {
       const code: string = e.code
+      const narrowed: HttpErrorCode = e.code
+      // @ts-expect-error the codes of an HttpError are a literal union
+      const wrong = e.code === 'ERR_HTTP_TEAPOT'
+      void narrowed, wrong
       const httpStatus: number | undefined = e.status
       const body: unknown = e.body
       void code, httpStatus, body

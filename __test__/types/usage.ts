@@ -7,6 +7,7 @@ import {
   CircuitTimeoutError,
   type CircuitBreakerMetrics,
   type CircuitBreakerOptions,
+  type CircuitBreakerView,
 } from '../..'
 
 async function main(): Promise<void> {
@@ -36,6 +37,14 @@ async function main(): Promise<void> {
   const all: Record<string, CircuitBreakerMetrics> = reg.getAllMetrics()
   const removed: boolean = reg.remove('a')
   const global: CircuitBreakerRegistry = CircuitBreakerRegistry.global()
+  const cleared: number = global.clear()
+  const view: CircuitBreakerView = cb.toJSON()
+  const viewState: 'CLOSED' | 'OPEN' | 'HALF_OPEN' = view.state
+  const registryView: Record<string, 'CLOSED' | 'OPEN' | 'HALF_OPEN'> = global.toJSON().breakers
+  const quiet = new CircuitBreaker('quiet', { stackTrace: false })
+  // @ts-expect-error stackTrace is a boolean
+  new CircuitBreaker('x', { stackTrace: 'no' })
+  void cleared, viewState, registryView, quiet
 
   try {
     await cb.call(async () => 1)

@@ -88,6 +88,13 @@ impl CircuitBreaker {
         self.inner.clear_metrics()
     }
 
+    /// A number that identifies the Rust breaker while any JS object of it lives (its address):
+    /// `lib/identity.js` keeps one JS object per breaker with it.
+    #[napi(skip_typescript, js_name = "__key")]
+    pub fn key(&self) -> f64 {
+        Arc::as_ptr(&self.inner) as usize as f64
+    }
+
     /// The handle `lib/call.js` uses for the per-call path.
     #[napi(skip_typescript, js_name = "__handle")]
     pub fn handle(&self) -> External<BreakerHandle> {

@@ -105,3 +105,12 @@ pub fn shared_layout() -> Vec<u32> {
         shared::MODE_MASK as u32,
     ]
 }
+
+/// Moves every breaker's clock forward by `ms` whole milliseconds: `lib/clock.js` reports how far
+/// an installed fake clock (jest, vitest, sinon) moved, so open circuits half-open on fake time.
+#[napi(skip_typescript, js_name = "__skipTime")]
+pub fn skip_time(ms: f64) {
+    if ms.is_finite() && ms >= 1.0 {
+        core::MonotonicClock::skip(std::time::Duration::from_millis(ms as u64));
+    }
+}

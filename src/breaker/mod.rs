@@ -44,8 +44,8 @@ macro_rules! breaker_accessors {
                 self.core_breaker().metrics().into()
             }
 
-            /// The underlying breaker (the same one on every read, in a new wrapper object):
-            /// its `options`, metrics and state; `breaker.call(fn)` shares the circuit.
+            /// The underlying breaker (the same object on every read in a thread): its
+            /// `options`, metrics and state; `breaker.call(fn)` shares the circuit.
             #[napi(getter)]
             pub fn breaker(&self) -> $crate::breaker::CircuitBreaker {
                 $crate::breaker::CircuitBreaker::wrap(self.core_breaker())

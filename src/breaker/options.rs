@@ -29,6 +29,9 @@ pub struct CircuitBreakerOptions {
     pub reset_timeout: Option<f64>,
     /// Probe calls admitted at once while half-open (default: `successThreshold`).
     pub half_open_max_calls: Option<f64>,
+    /// Whether a `CircuitOpenError` carries a stack that starts at the caller of `call` (default
+    /// true); `false` where open-circuit rejections are hot (a stack is most of their cost).
+    pub stack_trace: Option<bool>,
 }
 
 impl CircuitBreakerOptions {
@@ -50,6 +53,7 @@ impl CircuitBreakerOptions {
                 .half_open_max_calls
                 .map(count)
                 .or(base.half_open_max_calls),
+            stack_trace: self.stack_trace.unwrap_or(base.stack_trace),
         };
         config.validate().map_err(|e| given(e, self))?;
         Ok(config)
@@ -76,6 +80,7 @@ impl From<&CircuitBreakerConfig> for CircuitBreakerOptions {
             }),
             reset_timeout: Some(as_millis(c.reset_timeout)),
             half_open_max_calls: Some(f64::from(c.half_open_max_calls())),
+            stack_trace: Some(c.stack_trace),
         }
     }
 }

@@ -88,6 +88,14 @@ impl CircuitBreakerRegistry {
         Ok(self.inner.remove(&name).is_some())
     }
 
+    /// Removes every breaker; returns how many there were. For tests: `afterEach(() =>
+    /// CircuitBreakerRegistry.global().clear())` keeps one test file's breakers (an OPEN one,
+    /// say) from the next. Holders of a removed breaker keep a working breaker.
+    #[napi]
+    pub fn clear(&self) -> u32 {
+        u32::try_from(self.inner.clear()).unwrap_or(u32::MAX)
+    }
+
     /// The registered names, sorted as JavaScript's `Array.prototype.sort` would.
     #[napi]
     pub fn list_names(&self) -> Vec<String> {

@@ -28,14 +28,17 @@ pub(crate) enum ErrorClass {
 }
 
 impl ErrorClass {
-    /// The name `lib/errors.js` registers the class under, for our own classes.
-    fn registered_name(self) -> Option<&'static str> {
+    /// The name `resilience.js` registers the class under: our classes, and the realm's own
+    /// `Error`, `TypeError`, `RangeError` (made with napi's functions when none is registered).
+    fn registered_name(self) -> &'static str {
         match self {
-            ErrorClass::CircuitOpen => Some("CircuitOpenError"),
-            ErrorClass::CircuitTimeout => Some("CircuitTimeoutError"),
-            ErrorClass::Http => Some("HttpError"),
-            ErrorClass::Database => Some("DatabaseError"),
-            ErrorClass::Error | ErrorClass::TypeError | ErrorClass::RangeError => None,
+            ErrorClass::CircuitOpen => "CircuitOpenError",
+            ErrorClass::CircuitTimeout => "CircuitTimeoutError",
+            ErrorClass::Http => "HttpError",
+            ErrorClass::Database => "DatabaseError",
+            ErrorClass::Error => "Error",
+            ErrorClass::TypeError => "TypeError",
+            ErrorClass::RangeError => "RangeError",
         }
     }
 }
@@ -82,10 +85,7 @@ impl JsErrorSpec {
         let raw_env = env.raw();
         let message = unsafe { String::to_napi_value(raw_env, self.message.clone())? };
         let mut error = ptr::null_mut();
-        let registered = match self.class.registered_name() {
-            Some(name) => super::helpers::registered(env, name)?,
-            None => None,
-        };
+        let registered = super::helpers::registered(env, self.class.registered_name())?;
         let status = match (registered, self.class) {
             (Some(ctor), _) => unsafe {
                 sys::napi_new_instance(raw_env, ctor, 1, [message].as_ptr(), &mut error)

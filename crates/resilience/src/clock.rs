@@ -32,12 +32,38 @@ pub trait Clock: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MonotonicClock;
 
+/// How far every [`MonotonicClock`] of the process has been moved ahead of the OS clock, in ms.
+// A std atomic even under loom: a static needs a const constructor, and no model checks it.
+static SKIPPED_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+use std::sync::atomic::Ordering::Relaxed;
+
 impl MonotonicClock {
     /// Creates the clock (it has no state).
     pub const fn new() -> Self {
         MonotonicClock
     }
+
+    /// Moves every `MonotonicClock` of the process forward by `by` (whole milliseconds; never
+    /// back), so that open periods end as if that time had passed. For tests driven by a fake
+    /// clock: the Node binding calls it when jest, vitest or sinon fake timers advance, so that
+    /// `advanceTimersByTime(resetTimeout)` half-opens a circuit. Breakers with another clock (a
+    /// [`ManualClock`]) are not affected.
+    pub fn skip(by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        let _ = SKIPPED_MS.fetch_update(Relaxed, Relaxed, |t| {
+            Some(t.saturating_add(ms).min(MAX_SKIP_MS))
+        });
+    }
+
+    /// The total moved ahead by [`MonotonicClock::skip`].
+    pub fn skipped() -> Duration {
+        Duration::from_millis(SKIPPED_MS.load(Relaxed))
+    }
 }
+
+/// A cap on [`MonotonicClock::skip`] that keeps readings within 48 bits (about 4,400 years of
+/// skipping on top of the OS clock's own reading).
+const MAX_SKIP_MS: u64 = 1 << 47;
 
 #[cfg(any(
     target_os = "linux",
@@ -59,7 +85,9 @@ impl Clock for MonotonicClock {
         // SAFETY: `ts` is a valid, writable timespec and CLOCK is a clock id this OS supports;
         // clock_gettime cannot fail for it, and if it did `ts` would stay zero (never a panic).
         unsafe { libc::clock_gettime(CLOCK, &mut ts) };
-        (ts.tv_sec as u64) * 1_000 + (ts.tv_nsec as u64) / 1_000_000
+        (ts.tv_sec as u64) * 1_000
+            + (ts.tv_nsec as u64) / 1_000_000
+            + SKIPPED_MS.load(Relaxed)
     }
 }
 
@@ -76,6 +104,7 @@ impl Clock for MonotonicClock {
         use std::time::Instant;
         static EPOCH: OnceLock<Instant> = OnceLock::new();
         EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+            + SKIPPED_MS.load(Relaxed)
     }
 }
 

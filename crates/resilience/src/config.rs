@@ -47,6 +47,12 @@ pub struct CircuitBreakerConfig {
 
     /// Probe calls admitted at once while half-open; `None` means `success_threshold`.
     pub half_open_max_calls: Option<u32>,
+
+    /// Whether a binding's errors carry a stack trace of the call site (default true): the Node
+    /// binding's `CircuitOpenError` then starts at the caller of `call`. `false` where
+    /// open-circuit rejections are hot, as capturing a stack is most of their cost. Rust errors
+    /// are values and carry no trace either way.
+    pub stack_trace: bool,
 }
 
 impl Default for CircuitBreakerConfig {
@@ -57,6 +63,7 @@ impl Default for CircuitBreakerConfig {
             timeout: Duration::from_secs(30),
             reset_timeout: Duration::from_secs(60),
             half_open_max_calls: None,
+            stack_trace: true,
         }
     }
 }
@@ -107,6 +114,7 @@ impl CircuitBreakerConfig {
             half_open_max_calls: self
                 .half_open_max_calls
                 .map(|n| n.clamp(1, MAX_HALF_OPEN_CALLS)),
+            stack_trace: self.stack_trace,
         }
     }
 }

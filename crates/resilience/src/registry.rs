@@ -158,6 +158,13 @@ impl CircuitBreakerRegistry {
         self.breakers.write().remove(name)
     }
 
+    /// Removes every breaker and returns how many there were (for tests: a clean global
+    /// registry between test files). Holders of a removed breaker keep a working breaker.
+    pub fn clear(&self) -> usize {
+        let removed = std::mem::take(&mut *self.breakers.write());
+        removed.len()
+    }
+
     /// The registered names, in no particular order.
     pub fn names(&self) -> Vec<String> {
         self.breakers.read().keys().map(|k| k.to_string()).collect()

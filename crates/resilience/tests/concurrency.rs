@@ -284,6 +284,7 @@ fn circuit_breaker_concurrent_calls_keep_every_invariant() {
         timeout: Duration::from_secs(1),
         reset_timeout: Duration::from_millis(5),
         half_open_max_calls: Some(HALF_OPEN_MAX_CALLS),
+        stack_trace: true,
     };
     let shared = Arc::new(Shared {
         cb: CircuitBreaker::try_with_clock("stress", config, Arc::new(clock.clone())).unwrap(),
@@ -414,6 +415,7 @@ fn circuit_breaker_concurrent_stress_leaks_no_probe_slot() {
         timeout: Duration::from_secs(1),
         reset_timeout: Duration::from_millis(1),
         half_open_max_calls: Some(HALF_OPEN_MAX_CALLS),
+        stack_trace: true,
     };
     let cb =
         Arc::new(CircuitBreaker::try_with_clock("leaks", config, Arc::new(clock.clone())).unwrap());

@@ -100,6 +100,7 @@ fn circuit_breaker_try_new_refuses_out_of_range_config() {
         timeout: Duration::MAX,
         reset_timeout: Duration::from_millis(MAX_DURATION_MS),
         half_open_max_calls: Some(MAX_HALF_OPEN_CALLS),
+        stack_trace: true,
     };
     let cb = CircuitBreaker::try_new("edge", edge).unwrap();
     assert_eq!(*cb.config(), edge);
@@ -116,6 +117,7 @@ fn circuit_breaker_new_clamps_out_of_range_config() {
             timeout: Duration::ZERO,
             reset_timeout: Duration::ZERO,
             half_open_max_calls: Some(u32::MAX),
+            stack_trace: true,
         },
         Arc::new(clock.clone()),
     );

@@ -38,6 +38,7 @@ fn breaker(
         timeout: Duration::MAX,
         reset_timeout: Duration::from_millis(RESET_MS),
         half_open_max_calls: Some(half_open_max_calls),
+        stack_trace: true,
     };
     let cb = CircuitBreaker::try_with_clock("loom", config, Arc::new(clock.clone())).unwrap();
     (Arc::new(cb), clock)
@@ -275,6 +276,7 @@ fn circuit_breaker_loom_snapshot_never_shows_a_half_opening_before_its_opening()
             failure_threshold: 1,
             reset_timeout: Duration::from_millis(1),
             half_open_max_calls: Some(1),
+            stack_trace: true,
             ..Default::default()
         };
         let cb = Arc::new(

@@ -164,3 +164,20 @@ fn circuit_breaker_registry_adopts_an_existing_breaker() {
     cb.try_acquire().unwrap().success();
     assert_eq!(registry.all_metrics()["adopted"].successful_calls, 1);
 }
+
+#[test]
+fn circuit_breaker_registry_clear_removes_every_breaker_and_holders_keep_theirs() {
+    let registry = neural_trader_resilience::CircuitBreakerRegistry::new();
+    let a = registry.lookup_or_insert("a", config(1, 1));
+    registry.lookup_or_insert("b", config(1, 1));
+    fail(&a);
+    assert_eq!(registry.clear(), 2);
+    assert!(registry.is_empty());
+    assert!(registry.lookup("a").is_none());
+    assert_eq!(a.state(), State::Open, "a holder keeps a working breaker");
+    let fresh = registry.lookup_or_insert("a", config(1, 1));
+    assert!(!Arc::ptr_eq(&fresh, &a));
+    assert_eq!(fresh.state(), State::Closed);
+    assert_eq!(registry.clear(), 1);
+    assert_eq!(registry.clear(), 0);
+}

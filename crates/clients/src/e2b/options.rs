@@ -81,6 +81,7 @@ impl E2BOptions {
             timeout: DEFAULT_REQUEST_TIMEOUT,
             reset_timeout: Duration::from_secs(120),
             half_open_max_calls: None,
+            stack_trace: true,
         }
     }
 

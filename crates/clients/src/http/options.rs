@@ -79,6 +79,7 @@ impl ApiOptions {
             timeout: DEFAULT_TIMEOUT,
             reset_timeout: Duration::from_secs(30),
             half_open_max_calls: None,
+            stack_trace: true,
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn config(failure_threshold: u32, success_threshold: u32) -> CircuitBreakerC
         timeout: Duration::from_millis(100),
         reset_timeout: Duration::from_millis(RESET_MS),
         half_open_max_calls: None,
+        stack_trace: true,
     }
 }
 
