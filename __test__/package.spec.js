@@ -3,8 +3,8 @@
 // (npm/<platform> with the built addon copied in), both installed into a fresh project with no
 // network (--offline, an unreachable registry and an empty cache, so the root's optionalDependency
 // can only come from the local tarball), then a CommonJS script, an ESM script, `tsc --strict`
-// under `module: nodenext` and `module: commonjs` (each compiled and run), and arethetypeswrong on
-// the root tarball. Skips, saying why, only when the addon of this platform has not been built.
+// under `module: nodenext` and `module: commonjs` (each compiled and run), an esbuild bundle, and
+// arethetypeswrong on the root tarball. Skips, saying why, only when the addon of this platform has not been built.
 const test = require('ava')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -157,6 +157,26 @@ for (const mode of ['nodenext', 'commonjs']) {
     t.deepEqual(JSON.parse(stdout), { value: 101.5, open: true, totalCalls: 3, typo: 'function' })
   })
 }
+
+maybe('a bundler: esbuild inlines the installed package and the named imports work in the bundle', async (t) => {
+  // The binary packages are marked external, as the README says: Node loads them at run time from
+  // the bundle's folder. The loader's require() of a local `.node` file sits in try blocks, which
+  // esbuild leaves to run time.
+  await require('esbuild').build({
+    absWorkingDir: ctx.app,
+    entryPoints: ['bundle-entry.mjs'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    logLevel: 'error',
+    outfile: 'bundle/out.cjs',
+    external: ['@neural-trader/resilience-*'],
+  })
+  const bundled = fs.readFileSync(path.join(ctx.app, 'bundle', 'out.cjs'), 'utf8')
+  t.true(bundled.includes('guardReceivers'), 'the package JavaScript is in the bundle')
+  const { stdout } = await node([path.join('bundle', 'out.cjs')], ctx.app)
+  t.deepEqual(JSON.parse(stdout), { value: 42, open: true, nsHasClass: true })
+})
 
 maybe('arethetypeswrong reports no problem on the root tarball', async (t) => {
   const tarball = path.join(ctx.tmp, ctx.rootPack.filename)
