@@ -4,7 +4,8 @@
 // network (--offline, an unreachable registry and an empty cache, so the root's optionalDependency
 // can only come from the local tarball), then a CommonJS script, an ESM script, `tsc --strict`
 // under `module: nodenext` and `module: commonjs` (each compiled and run), an esbuild bundle, and
-// arethetypeswrong on the root tarball. Skips, saying why, only when the addon of this platform has not been built.
+// arethetypeswrong on the root tarball. Skips, saying why, only when the addon of this platform
+// has not been built.
 const test = require('ava')
 const fs = require('node:fs')
 const os = require('node:os')
