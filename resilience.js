@@ -16,7 +16,7 @@
 // the binding (each thread that loads the package registers its own, see src/js/helpers.rs),
 // installs `call`, `transaction` and `[Symbol.asyncDispose]` on the generated classes, guards the
 // receivers of the other methods, and exports the binding without its private functions, plus
-// the error classes. The lib/ files import only each other (never
+// the error classes, in statements Node's ESM loader can read (see the end of this file). The lib/ files import only each other (never
 // this file) and ../index.js.
 
 const binding = require('./index.js')
@@ -84,23 +84,26 @@ if (typeof Symbol.asyncDispose === 'symbol') {
   }
 }
 
-// The native half of the call path and the helper registration stay private.
-const internal = new Set([
-  '__breakerWords',
-  '__breakerAcquire',
-  '__breakerComplete',
-  '__breakerFold',
-  '__sharedLayout',
-  '__setJsHelpers',
-  '__skipTime',
-])
-const publicExports = {}
-for (const key of Object.keys(binding)) {
-  if (!internal.has(key)) publicExports[key] = binding[key]
-}
-publicExports.CircuitOpenError = CircuitOpenError
-publicExports.CircuitTimeoutError = CircuitTimeoutError
-publicExports.HttpError = HttpError
-publicExports.DatabaseError = DatabaseError
-
-module.exports = publicExports
+// The exports, one statement each. Node's ESM loader learns the names of a CommonJS module by
+// reading its source (cjs-module-lexer), not by running it: only `exports.Name = ...` statements
+// are seen, so `import { CircuitBreaker } from '@neural-trader/resilience'` and `import * as ns`
+// work from .mjs files, from TypeScript under `module: nodenext` and from bundlers, with the very
+// classes `require()` returns (one module, one instance of each class: no dual-package hazard).
+// A name left out here would exist for `require()` only, so __test__/esm.spec.js checks that this
+// list is exactly the binding's public names. The native half of the call path and the helper
+// registration (`__breakerWords`, `__breakerAcquire`, `__breakerComplete`, `__breakerFold`,
+// `__sharedLayout`, `__setJsHelpers`, `__skipTime`) stay private. `__napiBindingTarget` is napi-rs's marker of
+// the artifact that loaded (declared in index.d.ts), kept as it was.
+exports.ApiCircuitBreaker = binding.ApiCircuitBreaker
+exports.CircuitBreaker = binding.CircuitBreaker
+exports.CircuitBreakerRegistry = binding.CircuitBreakerRegistry
+exports.DatabaseCircuitBreaker = binding.DatabaseCircuitBreaker
+exports.DatabaseTransaction = binding.DatabaseTransaction
+exports.E2BSandboxCircuitBreaker = binding.E2BSandboxCircuitBreaker
+exports.NeuralCircuitBreaker = binding.NeuralCircuitBreaker
+exports.TradingSystemCircuitBreakers = binding.TradingSystemCircuitBreakers
+exports.__napiBindingTarget = binding.__napiBindingTarget
+exports.CircuitOpenError = CircuitOpenError
+exports.CircuitTimeoutError = CircuitTimeoutError
+exports.HttpError = HttpError
+exports.DatabaseError = DatabaseError
