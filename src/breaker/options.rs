@@ -11,12 +11,12 @@ use neural_trader_resilience::{
     validate_duration, CircuitBreakerConfig, ConfigError, MAX_DURATION_MS,
 };
 
-use crate::js::options::given;
+use crate::js::options::{given, IntoField, Merge};
 
 /// Options of a circuit breaker. Durations are in milliseconds.
 #[napi(object, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a circuit breaker option")]
+#[option_set(what = "a circuit breaker option", into = CircuitBreakerConfig)]
 pub struct CircuitBreakerOptions {
     /// Consecutive failures that open the circuit (default 5).
     pub failure_threshold: Option<f64>,
@@ -35,32 +35,11 @@ impl CircuitBreakerOptions {
     /// `base` with the options given here, checked by the core.
     pub(crate) fn config(
         &self,
-        base: CircuitBreakerConfig,
+        mut base: CircuitBreakerConfig,
     ) -> Result<CircuitBreakerConfig, ConfigError> {
-        let config = CircuitBreakerConfig {
-            failure_threshold: self.failure_threshold.map_or(base.failure_threshold, count),
-            success_threshold: self.success_threshold.map_or(base.success_threshold, count),
-            timeout: match self.timeout {
-                None => base.timeout,
-                Some(Either::A(ms)) => millis(ms),
-                Some(Either::B(_)) => Duration::MAX,
-            },
-            reset_timeout: self.reset_timeout.map_or(base.reset_timeout, millis),
-            half_open_max_calls: self
-                .half_open_max_calls
-                .map(count)
-                .or(base.half_open_max_calls),
-        };
-        config.validate().map_err(|e| given(e, self))?;
-        Ok(config)
-    }
-}
-
-impl TryFrom<&CircuitBreakerOptions> for CircuitBreakerConfig {
-    type Error = ConfigError;
-
-    fn try_from(options: &CircuitBreakerOptions) -> Result<Self, ConfigError> {
-        options.config(CircuitBreakerConfig::default())
+        self.merge(&mut base);
+        base.validate().map_err(|e| given(e, self))?;
+        Ok(base)
     }
 }
 
@@ -103,6 +82,46 @@ pub(crate) fn count(n: f64) -> u32 {
         n as u32
     } else {
         0
+    }
+}
+
+impl IntoField<u32> for f64 {
+    fn into_field(&self) -> u32 {
+        count(*self)
+    }
+}
+
+impl IntoField<Option<u32>> for f64 {
+    fn into_field(&self) -> Option<u32> {
+        Some(count(*self))
+    }
+}
+
+/// A byte count: 0 (refused by the client) when it is not a whole number below `u64::MAX`.
+impl IntoField<u64> for f64 {
+    fn into_field(&self) -> u64 {
+        let n = *self;
+        if n.fract() == 0.0 && n >= 1.0 && n < u64::MAX as f64 {
+            n as u64
+        } else {
+            0
+        }
+    }
+}
+
+impl IntoField<Duration> for f64 {
+    fn into_field(&self) -> Duration {
+        millis(*self)
+    }
+}
+
+/// `timeout`: milliseconds, or `false` for none.
+impl IntoField<Duration> for Either<f64, bool> {
+    fn into_field(&self) -> Duration {
+        match *self {
+            Either::A(ms) => millis(ms),
+            Either::B(_) => Duration::MAX,
+        }
     }
 }
 

@@ -4,23 +4,23 @@
 
 use std::future::Future;
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown};
+use napi::Env;
 use neural_trader_clients::database::{DbError, ExecuteResult, JsRows, Value};
 
 use super::params::{read_params, read_sql};
 use super::rows::{rows_to_js, DatabaseExecuteResult};
 use crate::js::promise::promise;
+use crate::js::{Arg, Async};
 use crate::runtime::spawn_io;
 
 /// `query(sql, params)` of a breaker or a transaction: reads the arguments (a bad one rejects),
 /// runs `rows` with them on the runtime, and resolves with the rows as JS objects.
-pub(crate) fn spawn_query<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
+pub(crate) fn spawn_query<'e, F, Fut>(
+    env: &'e Env,
+    sql: Arg<'_>,
+    params: Arg<'_>,
     rows: F,
-) -> Result<PromiseRaw<'env, Unknown<'env>>>
+) -> Async<'e>
 where
     F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
     Fut: Future<Output = std::result::Result<JsRows, DbError>> + Send + 'static,
@@ -33,12 +33,12 @@ where
 }
 
 /// `execute(sql, params)` of a breaker or a transaction: `{ rowsAffected, lastInsertId }`.
-pub(crate) fn spawn_execute<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
+pub(crate) fn spawn_execute<'e, F, Fut>(
+    env: &'e Env,
+    sql: Arg<'_>,
+    params: Arg<'_>,
     execute: F,
-) -> Result<PromiseRaw<'env, DatabaseExecuteResult>>
+) -> Async<'e, DatabaseExecuteResult>
 where
     F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
     Fut: Future<Output = std::result::Result<ExecuteResult, DbError>> + Send + 'static,

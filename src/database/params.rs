@@ -17,15 +17,16 @@ use neural_trader_clients::database::Value;
 
 use crate::js::bytes::bytes_of;
 use crate::js::describe::received;
-use crate::js::errors::{ErrorClass, JsErrorSpec, Noun};
-use crate::js::options::{invalid_type, invalid_value, read_string_argument};
+use crate::js::errors::{ErrorClass, JsErrorSpec};
+use crate::js::options::{argument, At};
+use crate::js::Arg;
 
 fn type_error(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_TYPE", message).into_napi_error(env)
+    JsErrorSpec::type_error("ERR_INVALID_ARG_TYPE", message).throw(env)
 }
 
 fn value_error(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_VALUE", message).into_napi_error(env)
+    JsErrorSpec::type_error("ERR_INVALID_ARG_VALUE", message).throw(env)
 }
 
 /// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
@@ -39,41 +40,27 @@ pub(crate) const MAX_PARAMS: u32 = 65_535;
 pub(crate) const MAX_ARRAY_ELEMENTS: u32 = 1 << 20;
 
 fn out_of_range(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::RangeError, "ERR_OUT_OF_RANGE", message).into_napi_error(env)
+    JsErrorSpec::new(ErrorClass::RangeError, "ERR_OUT_OF_RANGE", message).throw(env)
 }
 
 /// The SQL text: a string without NUL characters.
-pub(crate) fn read_sql(env: &Env, sql: Option<Unknown<'_>>) -> Result<String> {
-    let text = read_string_argument(env, "sql", sql)?;
+pub(crate) fn read_sql(env: &Env, sql: Arg<'_>) -> Result<String> {
+    let text: String = argument(env, "sql", sql)?;
     if text.contains('\0') {
-        return Err(invalid_value(
-            env,
-            "sql",
-            Noun::Argument,
-            "a string without NUL characters",
-            "",
-        ));
+        return Err(At::argument(env, "sql").invalid_value("a string without NUL characters", ""));
     }
     Ok(text)
 }
 
 /// The parameters: an array, or `undefined` / `null` for none.
-pub(crate) fn read_params(env: &Env, params: Option<Unknown<'_>>) -> Result<Vec<Value>> {
+pub(crate) fn read_params(env: &Env, params: Arg<'_>) -> Result<Vec<Value>> {
     let Some(params) = params else {
         return Ok(Vec::new());
     };
     match params.get_type()? {
         ValueType::Undefined | ValueType::Null => return Ok(Vec::new()),
         ValueType::Object if params.is_array()? => {}
-        _ => {
-            return Err(invalid_type(
-                env,
-                "params",
-                Noun::Argument,
-                "an array",
-                &params,
-            ));
-        }
+        _ => return Err(At::argument(env, "params").invalid_type("an array", &params)),
     }
     let array: Object = unsafe { params.cast()? };
     let len = array.get_array_length()?;
@@ -155,7 +142,7 @@ fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32, left: &mut u32) 
                     "ERR_OUT_OF_RANGE",
                     format!("Parameter ${at}: a bigint must fit in 64 signed bits"),
                 )
-                .into_napi_error(env));
+                .throw(env));
             }
             Value::BigInt(n)
         }

@@ -49,7 +49,7 @@ impl E2BFailure {
     pub(crate) fn into_js(self, env: &Env) -> Error {
         match self {
             E2BFailure::Http(failure) => failure.into_js(env),
-            E2BFailure::Other(error) => error.into_js_error().into_napi_error(env),
+            E2BFailure::Other(error) => error.into_js_error().throw(env),
         }
     }
 }

@@ -73,7 +73,7 @@ impl Failure {
     /// The JS error (on the JS thread), as a `napi::Error` that rejects with it.
     pub(crate) fn into_js(self, env: &Env) -> Error {
         match self {
-            Failure::Other(error) => error.into_js_error().into_napi_error(env),
+            Failure::Other(error) => error.into_js_error().throw(env),
             Failure::Status {
                 error,
                 headers,

@@ -72,6 +72,10 @@ impl JsErrorSpec {
         }
     }
 
+    pub(crate) fn type_error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::TypeError, code, message)
+    }
+
     pub(crate) fn with(mut self, name: &'static str, value: Prop) -> Self {
         self.props.push((name, value));
         self
@@ -109,7 +113,7 @@ impl JsErrorSpec {
     }
 
     /// A `napi::Error` that rejects (or throws) with the JS error object itself.
-    pub(crate) fn into_napi_error(self, env: &Env) -> Error {
+    pub(crate) fn throw(self, env: &Env) -> Error {
         match self.create(env) {
             Ok(value) => Error::from(value),
             Err(_) => Error::new(
@@ -147,6 +151,17 @@ pub(crate) trait IntoJsError {
     fn into_js_error(self) -> JsErrorSpec;
 }
 
+/// A result whose error becomes its JS error, to throw or reject with.
+pub(crate) trait OrThrow<T> {
+    fn or_throw(self, env: &Env) -> Result<T>;
+}
+
+impl<T, E: IntoJsError> OrThrow<T> for std::result::Result<T, E> {
+    fn or_throw(self, env: &Env) -> Result<T> {
+        self.map_err(|e| reject(env, e))
+    }
+}
+
 impl IntoJsError for CircuitBreakerError {
     fn into_js_error(self) -> JsErrorSpec {
         let message = self.to_string();
@@ -178,7 +193,7 @@ impl<E: IntoJsError> IntoJsError for CallError<E> {
 
 /// The rejection of a promise that failed with `error`: the error as its JS class.
 pub(crate) fn reject<E: IntoJsError>(env: &Env, error: E) -> Error {
-    error.into_js_error().into_napi_error(env)
+    error.into_js_error().throw(env)
 }
 
 /// Whether a [`ConfigError`] is about an option (a key of an options object) or an argument.

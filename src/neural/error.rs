@@ -18,7 +18,7 @@ impl Failure {
     pub(crate) fn into_js(self, env: &Env) -> napi::Error {
         match self.0 {
             NeuralError::Remote(api) => HttpFailure::from(api).into_js(env),
-            other => other.into_js_error().into_napi_error(env),
+            other => other.into_js_error().throw(env),
         }
     }
 }

@@ -21,6 +21,7 @@ use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{Env, Error, Result, Status};
 
 use crate::js::errors::{reject, IntoJsError};
+use crate::js::Async;
 use channel::{promise, Job, Settle};
 use first_poll::{deliver, start};
 
@@ -45,7 +46,7 @@ pub(crate) fn spawn<'env, T, E, F, V, C, R>(
     future: F,
     convert: C,
     reject: R,
-) -> Result<PromiseRaw<'env, V>>
+) -> Async<'env, V>
 where
     T: Send + 'static,
     E: Send + 'static,
@@ -82,11 +83,7 @@ where
 
 /// [`spawn`] for an I/O client's operation (its first poll runs on the JS thread): the promise
 /// resolves with `convert(value)` or rejects with the error as its JS class.
-pub(crate) fn spawn_io<'env, T, E, F, V, C>(
-    env: &'env Env,
-    future: F,
-    convert: C,
-) -> Result<PromiseRaw<'env, V>>
+pub(crate) fn spawn_io<'env, T, E, F, V, C>(env: &'env Env, future: F, convert: C) -> Async<'env, V>
 where
     T: Send + 'static,
     E: IntoJsError + Send + 'static,
