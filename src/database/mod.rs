@@ -21,10 +21,10 @@ use napi_derive::napi;
 use neural_trader_clients::database as db;
 use neural_trader_resilience as core;
 
-use self::operations::{spawn_execute, spawn_query};
+use self::operations::spawn_sql;
 use self::options::read_database_options;
 pub(crate) use self::options::DatabaseClientOptions;
-use self::rows::DatabaseExecuteResult;
+use self::rows::{rows_to_js, DatabaseExecuteResult};
 use self::transaction::DatabaseTransaction;
 use crate::breaker::breaker_accessors;
 use crate::js::errors::OrThrow;
@@ -84,9 +84,9 @@ impl DatabaseCircuitBreaker {
     )]
     pub fn query<'e>(&self, env: &'e Env, sql: Arg, params: Arg) -> Async<'e> {
         let inner = Arc::clone(&self.inner);
-        spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_js(&sql, &params).await
-        })
+        let query =
+            move |sql: String, params: Vec<_>| async move { inner.query_js(&sql, &params).await };
+        spawn_sql(env, (sql, params), query, rows_to_js)
     }
 
     /// Runs `sql` with `params` for its effect: `{ rowsAffected, lastInsertId }`.
@@ -101,8 +101,10 @@ impl DatabaseCircuitBreaker {
         params: Arg,
     ) -> Async<'e, DatabaseExecuteResult> {
         let inner = Arc::clone(&self.inner);
-        spawn_execute(env, sql, params, move |sql, params| async move {
-            inner.execute(&sql, &params).await
+        let execute =
+            move |sql: String, params: Vec<_>| async move { inner.execute(&sql, &params).await };
+        spawn_sql(env, (sql, params), execute, |_, r| {
+            Ok(DatabaseExecuteResult::from(r))
         })
     }
 

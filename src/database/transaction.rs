@@ -10,8 +10,8 @@ use napi::Env;
 use napi_derive::napi;
 use neural_trader_clients::database::SharedTransaction;
 
-use super::operations::{spawn_execute, spawn_query};
-use super::rows::DatabaseExecuteResult;
+use super::operations::spawn_sql;
+use super::rows::{rows_to_js, DatabaseExecuteResult};
 use crate::js::{Arg, Async};
 use crate::runtime::spawn_io;
 
@@ -37,9 +37,9 @@ impl DatabaseTransaction {
     )]
     pub fn query<'e>(&self, env: &'e Env, sql: Arg, params: Arg) -> Async<'e> {
         let inner = self.inner.clone();
-        spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_js(&sql, &params).await
-        })
+        let query =
+            move |sql: String, params: Vec<_>| async move { inner.query_js(&sql, &params).await };
+        spawn_sql(env, (sql, params), query, rows_to_js)
     }
 
     /// Runs `sql` with `params` in the transaction for its effect.
@@ -54,8 +54,10 @@ impl DatabaseTransaction {
         params: Arg,
     ) -> Async<'e, DatabaseExecuteResult> {
         let inner = self.inner.clone();
-        spawn_execute(env, sql, params, move |sql, params| async move {
-            inner.execute(&sql, &params).await
+        let execute =
+            move |sql: String, params: Vec<_>| async move { inner.execute(&sql, &params).await };
+        spawn_sql(env, (sql, params), execute, |_, r| {
+            Ok(DatabaseExecuteResult::from(r))
         })
     }
 

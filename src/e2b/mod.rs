@@ -18,17 +18,17 @@ use napi_derive::napi;
 use neural_trader_clients::e2b::{self as client, E2BError, SandboxInfo};
 use neural_trader_resilience as core;
 
-use self::error::E2BFailure;
 pub(crate) use self::options::{e2b_options, E2BClientOptions};
 use self::options::{
     read_create_options, read_e2b_options, read_execute_options, read_seconds_argument,
 };
 use crate::breaker::breaker_accessors;
+use crate::http::error::Failure;
 use crate::js::errors::OrThrow;
 use crate::js::options::argument;
 use crate::js::promise::promise;
 use crate::js::{parse_json, Arg, Async};
-use crate::runtime::{spawn, FirstPoll};
+use crate::runtime::spawn_io;
 
 /// E2B sandboxes behind a circuit breaker, over E2B's REST protocol (`https://api.e2b.app` and
 /// each sandbox's code interpreter). Connection errors, timeouts, 5xx and 429 count against E2B
@@ -97,12 +97,10 @@ where
     F: std::future::Future<Output = std::result::Result<T, E2BError>> + Send + 'static,
     C: FnOnce(&'e Env, T) -> Result<V> + Send + 'static,
 {
-    spawn(
+    spawn_io(
         env,
-        FirstPoll::JsThread,
-        async move { call.await.map_err(E2BFailure::from) },
+        async move { call.await.map_err(Failure::from) },
         convert,
-        |env, failure: E2BFailure| failure.into_js(env),
     )
 }
 

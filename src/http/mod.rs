@@ -27,7 +27,7 @@ use crate::js::errors::{IntoJsError, OrThrow, Prop};
 use crate::js::options::{argument, read, read_name, Both};
 use crate::js::promise::promise;
 use crate::js::{Arg, Async};
-use crate::runtime::{spawn, spawn_io, FirstPoll};
+use crate::runtime::spawn_io;
 
 /// An HTTP/JSON client whose every request goes through one circuit breaker. Connection
 /// errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
@@ -202,7 +202,7 @@ impl ApiCircuitBreaker {
         let method = request.method.clone();
         let response = async move {
             let response = api.request(request).await.map_err(Failure::from)?;
-            Ok(Decoded {
+            Ok::<_, Failure>(Decoded {
                 status: response.status.as_u16(),
                 body: Payload::decode(kind, &response.headers, response.body),
                 headers: response.headers,
@@ -210,13 +210,9 @@ impl ApiCircuitBreaker {
                 url: response.url,
             })
         };
-        spawn(
-            env,
-            FirstPoll::JsThread,
-            response,
-            move |env, decoded: Decoded| decoded.into_js(env, shape),
-            |env, failure: Failure| failure.into_js(env),
-        )
+        spawn_io(env, response, move |env, decoded: Decoded| {
+            decoded.into_js(env, shape)
+        })
     }
 }
 

@@ -13,7 +13,7 @@
 //! the value as the user gave it ([`given`]).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use napi::bindgen_prelude::{Either, JsObjectValue, Object, ToNapiValue, Utf16String};
 use napi::{Env, JsValue, Result, Unknown, ValueType};
@@ -408,12 +408,6 @@ impl IntoField<Vec<(String, String)>> for StringMap {
 impl IntoField<BTreeMap<String, String>> for StringMap {
     fn into_field(&self) -> BTreeMap<String, String> {
         self.0.iter().cloned().collect()
-    }
-}
-
-impl From<StringMap> for HashMap<String, String> {
-    fn from(map: StringMap) -> Self {
-        map.0.into_iter().collect()
     }
 }
 

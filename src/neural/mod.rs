@@ -19,12 +19,12 @@ use neural_trader_clients::neural::{self as client, Backend, NeuralError, Remote
 use neural_trader_resilience as core;
 
 use self::args::{read_data, read_features, read_labels, read_path};
-use self::error::Failure;
 pub(crate) use self::options::{neural_options, AllNeuralOptions};
 use self::options::{
     read_neural_options, read_train_options, NeuralModelDimensions, NeuralTrainResult,
 };
 use crate::breaker::breaker_accessors;
+use crate::http::error::Failure;
 use crate::js::errors::OrThrow;
 use crate::js::options::read_name;
 use crate::js::promise::promise;
@@ -52,9 +52,8 @@ where
     spawn(
         env,
         FirstPoll::Runtime,
-        async move { future.await.map_err(Failure) },
+        async move { future.await.map_err(Failure::from) },
         move |_, value| Ok(convert(value)),
-        |env, failure: Failure| failure.into_js(env),
     )
 }
 
