@@ -1,15 +1,12 @@
 //! The `CircuitBreakerRegistry` class.
 
-use std::ptr;
-
-use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, Env, Result, Unknown};
+use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::{Env, JsValue, Property, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
 use super::class::read_config;
 use super::{CircuitBreaker, CircuitBreakerMetrics};
-use crate::js::check;
 use crate::js::options::read_name;
 use crate::js::Arg;
 
@@ -92,36 +89,14 @@ impl CircuitBreakerRegistry {
     pub fn get_all_metrics<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
         // Own data properties, defined rather than assigned, so that any name (`__proto__`
         // included) becomes a key.
-        let raw_env = env.raw();
-        let mut object = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_object(raw_env, &mut object) },
-            "build the metrics object",
-        )?;
+        let mut properties = Vec::new();
         for (name, metrics) in self.inner.all_metrics() {
-            let descriptor = sys::napi_property_descriptor {
-                utf8name: ptr::null(),
-                name: unsafe { String::to_napi_value(raw_env, name)? },
-                method: None,
-                getter: None,
-                setter: None,
-                value: unsafe {
-                    CircuitBreakerMetrics::to_napi_value(
-                        raw_env,
-                        CircuitBreakerMetrics::from(metrics),
-                    )?
-                },
-                attributes: sys::PropertyAttributes::writable
-                    | sys::PropertyAttributes::enumerable
-                    | sys::PropertyAttributes::configurable,
-                data: ptr::null_mut(),
-            };
-            check(
-                unsafe { sys::napi_define_properties(raw_env, object, 1, &descriptor) },
-                "build the metrics object",
-            )?;
+            let property = Property::new().with_name(env, name)?;
+            properties.push(property.with_napi_value(env, CircuitBreakerMetrics::from(metrics))?);
         }
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, object) })
+        let mut object = Object::new(env)?;
+        object.define_properties(&properties)?;
+        Ok(object.to_unknown())
     }
 
     /// The number of registered breakers.

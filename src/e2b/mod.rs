@@ -169,10 +169,8 @@ impl E2BSandboxCircuitBreaker {
         options: Arg<'e>,
     ) -> Async<'e, String> {
         promise(env, || {
-            let (template, options) = (
-                read_template(env, template)?,
-                read_create_options(env, options)?,
-            );
+            let template = read_template(env, template)?;
+            let options = read_create_options(env, options)?;
             let inner = Arc::clone(&self.inner);
             settle(
                 env,
@@ -198,10 +196,8 @@ impl E2BSandboxCircuitBreaker {
         options: Arg<'e>,
     ) -> Async<'e> {
         promise(env, || {
-            let (id, code): (String, String) = (
-                argument(env, "sandboxId", sandbox_id)?,
-                argument(env, "code", code)?,
-            );
+            let id: String = argument(env, "sandboxId", sandbox_id)?;
+            let code: String = argument(env, "code", code)?;
             let options = read_execute_options(env, options)?;
             let inner = Arc::clone(&self.inner);
             let execution = async move {
@@ -221,10 +217,8 @@ impl E2BSandboxCircuitBreaker {
     )]
     pub fn stop_sandbox<'e>(&self, env: &'e Env, sandbox_id: Arg<'e>) -> Async<'e, bool> {
         promise(env, || {
-            let (id, inner): (String, _) = (
-                argument(env, "sandboxId", sandbox_id)?,
-                Arc::clone(&self.inner),
-            );
+            let id: String = argument(env, "sandboxId", sandbox_id)?;
+            let inner = Arc::clone(&self.inner);
             settle(env, async move { inner.stop_sandbox(&id).await }, |_, b| {
                 Ok(b)
             })

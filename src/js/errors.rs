@@ -6,10 +6,9 @@
 //! thread or worker, see `helpers.rs`), or the engine's own `Error` / `TypeError` /
 //! `RangeError`, each with a stable `code` and its own fields.
 
-use std::ffi::CString;
 use std::ptr;
 
-use napi::bindgen_prelude::ToNapiValue;
+use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{sys, Env, Error, Result, Status, Unknown};
 use neural_trader_resilience::{CallError, CircuitBreakerError, ConfigError, ConfigErrorKind};
 
@@ -41,16 +40,19 @@ impl ErrorClass {
 }
 
 /// A value of an error's own field.
-// Not every kind is used by the domain errors written so far.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub(crate) enum Prop {
     Str(String),
     Num(f64),
-    Bool(bool),
-    Null,
-    /// Bytes, as a `Buffer`.
-    Bytes(Vec<u8>),
+}
+
+impl ToNapiValue for Prop {
+    unsafe fn to_napi_value(env: sys::napi_env, prop: Self) -> Result<sys::napi_value> {
+        match prop {
+            Prop::Str(s) => unsafe { String::to_napi_value(env, s) },
+            Prop::Num(n) => unsafe { f64::to_napi_value(env, n) },
+        }
+    }
 }
 
 /// An error to create in JavaScript: class, `code`, message and extra fields.
@@ -105,11 +107,13 @@ impl JsErrorSpec {
             },
         };
         check(status, "create an error")?;
-        set(env, error, "code", &Prop::Str(self.code.to_string()))?;
+        let error = unsafe { Unknown::from_raw_unchecked(raw_env, error) };
+        let mut object: Object = unsafe { error.cast()? };
+        object.set("code", self.code)?;
         for (name, value) in &self.props {
-            set(env, error, name, value)?;
+            object.set(name, value.clone())?;
         }
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, error) })
+        Ok(error)
     }
 
     /// A `napi::Error` that rejects (or throws) with the JS error object itself.
@@ -122,28 +126,6 @@ impl JsErrorSpec {
             ),
         }
     }
-}
-
-fn set(env: &Env, object: sys::napi_value, name: &str, value: &Prop) -> Result<()> {
-    let raw_env = env.raw();
-    let value = unsafe {
-        match value {
-            Prop::Str(s) => String::to_napi_value(raw_env, s.clone())?,
-            Prop::Num(n) => f64::to_napi_value(raw_env, *n)?,
-            Prop::Bool(b) => bool::to_napi_value(raw_env, *b)?,
-            Prop::Null => {
-                napi::bindgen_prelude::Null::to_napi_value(raw_env, napi::bindgen_prelude::Null)?
-            }
-            Prop::Bytes(bytes) => {
-                napi::bindgen_prelude::Buffer::to_napi_value(raw_env, bytes.clone().into())?
-            }
-        }
-    };
-    let name = CString::new(name).map_err(|_| Error::from_reason("a field name has a NUL"))?;
-    check(
-        unsafe { sys::napi_set_named_property(raw_env, object, name.as_ptr(), value) },
-        "set an error field",
-    )
 }
 
 /// What a Rust error becomes in JavaScript.

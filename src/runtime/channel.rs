@@ -30,6 +30,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Env, Error, JsError, Result, Status};
 use parking_lot::Mutex;
 
@@ -110,19 +111,7 @@ fn local(env: sys::napi_env) -> Result<Rc<Local>> {
     let channel = Arc::new(Channel {
         tsfn: Mutex::new(None),
     });
-    let mut name = ptr::null_mut();
-    let label = "neural-trader settle";
-    check(
-        unsafe {
-            sys::napi_create_string_utf8(
-                env,
-                label.as_ptr().cast(),
-                label.len() as isize,
-                &mut name,
-            )
-        },
-        "name the settle channel",
-    )?;
+    let name = unsafe { <&str as ToNapiValue>::to_napi_value(env, "neural-trader settle")? };
     // The finalizer owns one strong count of the channel, released when Node finalizes the
     // threadsafe function.
     let finalize_data = Arc::into_raw(Arc::clone(&channel));

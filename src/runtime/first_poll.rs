@@ -29,19 +29,8 @@ thread_local! {
 /// Hands `job` to the JS thread: directly when the task finished during its first poll on that
 /// thread, through the channel otherwise.
 pub(super) fn deliver(channel: &Channel, job: Job) {
-    if POLLING_INLINE.with(Cell::get) {
-        let job = READY_JOB.with(|slot| {
-            let mut slot = slot.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(job);
-                None
-            } else {
-                Some(job)
-            }
-        });
-        if let Some(job) = job {
-            channel.send(job);
-        }
+    if POLLING_INLINE.with(Cell::get) && READY_JOB.with(|slot| slot.borrow().is_none()) {
+        READY_JOB.with(|slot| *slot.borrow_mut() = Some(job));
     } else {
         channel.send(job);
     }
