@@ -1,8 +1,5 @@
 //! The `E2BSandboxCircuitBreaker` class: E2B sandboxes (create, run code, stop, list) behind
-//! one circuit breaker, on the binding's Tokio runtime.
-//!
-//! Every call method returns a Promise; bad arguments reject it (never throw) with a
-//! `TypeError` / `RangeError`. Only the constructor throws. Options are in `options.rs`, the
+//! one circuit breaker, on the binding's Tokio runtime. Options are in `options.rs`, the
 //! typings of an execution in `results.rs`, errors in `error.rs`.
 
 use std::collections::HashMap;

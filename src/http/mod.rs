@@ -1,10 +1,6 @@
 //! The `ApiCircuitBreaker` class: an HTTP/JSON client behind its own circuit breaker, running
 //! on the binding's Tokio runtime (reqwest, one keep-alive pool per breaker). Its options are
 //! in `options.rs`, bodies in `body.rs`, errors in `error.rs`.
-//!
-//! Every request method returns a Promise. Bad arguments reject it (never throw) with a
-//! `TypeError` / `RangeError`, like `CircuitBreaker.prototype.call` does; only the constructor
-//! throws.
 
 use std::sync::Arc;
 

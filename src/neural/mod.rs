@@ -1,11 +1,8 @@
 //! The `NeuralCircuitBreaker` class: a model behind a circuit breaker. The built-in model (a
 //! small feed-forward regressor, candle-nn) trains on a blocking thread of the binding's Tokio
 //! runtime, off the JS thread; a remote model is reached over HTTP (Open Inference Protocol v2
-//! or TensorFlow Serving REST).
-//!
-//! Every method but the constructor returns a Promise; bad arguments reject it (never throw)
-//! with a `TypeError` / `RangeError`, as `ApiCircuitBreaker` requests do. Options are in
-//! `options.rs`, array and path arguments in `args.rs`, errors in `error.rs`.
+//! or TensorFlow Serving REST). Options are in `options.rs`, array and path arguments in
+//! `args.rs`, errors in `error.rs`.
 
 use std::sync::Arc;
 

@@ -84,10 +84,7 @@ impl<F> Drop for FirstPollTask<F> {
 }
 
 /// Polls `task` once on this (JS) thread inside the runtime's context, then leaves it to the
-/// runtime. An operation that completes without waiting (an open circuit, a bad argument) never
-/// leaves the JS thread; one that waits on a socket sends its request from here and continues
-/// on the runtime thread that sees the reply, so the JS thread wakes no runtime thread to start
-/// it.
+/// runtime (see the module docs).
 pub(super) fn start<F: Future<Output = ()> + Send + 'static>(env: sys::napi_env, task: F) {
     let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::current);
     heartbeat::keep_alive(&runtime);
