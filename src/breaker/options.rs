@@ -11,7 +11,7 @@ use neural_trader_resilience::{
     validate_duration, CircuitBreakerConfig, ConfigError, MAX_DURATION_MS,
 };
 
-use crate::js::options::{given, IntoField, Merge};
+use crate::js::options::{given, Merge, ToField};
 
 /// Options of a circuit breaker. Durations are in milliseconds.
 #[napi(object, object_from_js = false)]
@@ -85,21 +85,21 @@ pub(crate) fn count(n: f64) -> u32 {
     }
 }
 
-impl IntoField<u32> for f64 {
-    fn into_field(&self) -> u32 {
+impl ToField<u32> for f64 {
+    fn to_field(&self) -> u32 {
         count(*self)
     }
 }
 
-impl IntoField<Option<u32>> for f64 {
-    fn into_field(&self) -> Option<u32> {
+impl ToField<Option<u32>> for f64 {
+    fn to_field(&self) -> Option<u32> {
         Some(count(*self))
     }
 }
 
 /// A byte count: 0 (refused by the client) when it is not a whole number below `u64::MAX`.
-impl IntoField<u64> for f64 {
-    fn into_field(&self) -> u64 {
+impl ToField<u64> for f64 {
+    fn to_field(&self) -> u64 {
         let n = *self;
         if n.fract() == 0.0 && n >= 1.0 && n < u64::MAX as f64 {
             n as u64
@@ -109,15 +109,15 @@ impl IntoField<u64> for f64 {
     }
 }
 
-impl IntoField<Duration> for f64 {
-    fn into_field(&self) -> Duration {
+impl ToField<Duration> for f64 {
+    fn to_field(&self) -> Duration {
         millis(*self)
     }
 }
 
 /// `timeout`: milliseconds, or `false` for none.
-impl IntoField<Duration> for Either<f64, bool> {
-    fn into_field(&self) -> Duration {
+impl ToField<Duration> for Either<f64, bool> {
+    fn to_field(&self) -> Duration {
         match *self {
             Either::A(ms) => millis(ms),
             Either::B(_) => Duration::MAX,

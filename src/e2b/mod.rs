@@ -148,9 +148,11 @@ impl E2BSandboxCircuitBreaker {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let inner = Arc::clone(&self.inner);
-        promise(env, || {
-            settle(env, async move { Ok(inner.close().await) }, |_, ()| Ok(()))
-        })
+        let close = async move {
+            inner.close().await;
+            Ok(())
+        };
+        promise(env, || settle(env, close, |_, ()| Ok(())))
     }
 
     /// Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's

@@ -148,13 +148,11 @@ impl ApiCircuitBreaker {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let api = Arc::clone(&self.inner);
-        promise(env, || {
-            spawn_io(
-                env,
-                async move { Ok::<_, ApiError>(api.close().await) },
-                |_, ()| Ok(()),
-            )
-        })
+        let close = async move {
+            api.close().await;
+            Ok::<_, ApiError>(())
+        };
+        promise(env, || spawn_io(env, close, |_, ()| Ok(())))
     }
 }
 

@@ -5,7 +5,7 @@
 //! the derive makes the reader of a JS object (each key converted by the field type's
 //! [`FromJs`]), the list of keys for the unknown-key check, [`OptionSet::received`] for error
 //! messages and, with `into = Type`, [`Merge`]: each given field set on the client's options
-//! through [`IntoField`]. napi's own object conversion is not used to read: it ignores unknown
+//! through [`ToField`]. napi's own object conversion is not used to read: it ignores unknown
 //! keys and reports a wrong type as `InvalidArg` without Node's codes.
 //!
 //! Reading only checks types. Ranges are checked once, by the core's and the clients'
@@ -42,24 +42,24 @@ pub(crate) trait OptionSet: Default {
 }
 
 /// Sets the options given in `self` on `T` (the client's or the core's options), each field
-/// through [`IntoField`]. Implemented by `#[derive(OptionSet)]` with `into = T`.
+/// through [`ToField`]. Implemented by `#[derive(OptionSet)]` with `into = T`.
 pub(crate) trait Merge<T> {
     fn merge(&self, into: &mut T);
 }
 
 /// A JS option value as the field of the client's options it sets.
-pub(crate) trait IntoField<T> {
-    fn into_field(&self) -> T;
+pub(crate) trait ToField<T> {
+    fn to_field(&self) -> T;
 }
 
-impl<T: Clone> IntoField<T> for T {
-    fn into_field(&self) -> T {
+impl<T: Clone> ToField<T> for T {
+    fn to_field(&self) -> T {
         self.clone()
     }
 }
 
-impl IntoField<Option<String>> for String {
-    fn into_field(&self) -> Option<String> {
+impl ToField<Option<String>> for String {
+    fn to_field(&self) -> Option<String> {
         Some(self.clone())
     }
 }
@@ -190,12 +190,8 @@ impl<'a> At<'a> {
 
     /// A `TypeError` (`ERR_INVALID_ARG_TYPE`): the value must be `expected`, and `value` is not.
     pub(crate) fn invalid_type(&self, expected: &'static str, value: &Unknown<'_>) -> napi::Error {
-        let received = received(self.env, value);
-        self.error(&ConfigError::invalid_type(
-            self.name.to_string(),
-            expected,
-            received,
-        ))
+        let (field, received) = (self.name.to_string(), received(self.env, value));
+        self.error(&ConfigError::invalid_type(field, expected, received))
     }
 
     /// A `TypeError` (`ERR_INVALID_ARG_VALUE`) for a value of the right type that is not allowed.
@@ -204,11 +200,8 @@ impl<'a> At<'a> {
         expected: impl Into<Cow<'static, str>>,
         received: impl Into<String>,
     ) -> napi::Error {
-        self.error(&ConfigError::invalid_value(
-            self.name.to_string(),
-            expected,
-            received,
-        ))
+        let field = self.name.to_string();
+        self.error(&ConfigError::invalid_value(field, expected, received))
     }
 
     /// A `RangeError` (`ERR_OUT_OF_RANGE`).
@@ -217,11 +210,8 @@ impl<'a> At<'a> {
         expected: impl Into<Cow<'static, str>>,
         received: impl Into<String>,
     ) -> napi::Error {
-        self.error(&ConfigError::out_of_range(
-            self.name.to_string(),
-            expected,
-            received,
-        ))
+        let field = self.name.to_string();
+        self.error(&ConfigError::out_of_range(field, expected, received))
     }
 
     /// A JS string as Rust's `String`, strictly: a lone surrogate (which has no UTF-8 form) is a
@@ -373,8 +363,8 @@ impl<T: FromJs> FromJs for OrNull<T> {
 }
 
 /// A string that `null` or `''` leave unset (an API key, a URL).
-impl IntoField<Option<String>> for OrNull<String> {
-    fn into_field(&self) -> Option<String> {
+impl ToField<Option<String>> for OrNull<String> {
+    fn to_field(&self) -> Option<String> {
         self.0.clone().filter(|s| !s.is_empty())
     }
 }
@@ -399,14 +389,14 @@ impl FromJs for StringMap {
     }
 }
 
-impl IntoField<Vec<(String, String)>> for StringMap {
-    fn into_field(&self) -> Vec<(String, String)> {
+impl ToField<Vec<(String, String)>> for StringMap {
+    fn to_field(&self) -> Vec<(String, String)> {
         self.0.clone()
     }
 }
 
-impl IntoField<BTreeMap<String, String>> for StringMap {
-    fn into_field(&self) -> BTreeMap<String, String> {
+impl ToField<BTreeMap<String, String>> for StringMap {
+    fn to_field(&self) -> BTreeMap<String, String> {
         self.0.iter().cloned().collect()
     }
 }

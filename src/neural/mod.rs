@@ -187,9 +187,11 @@ impl NeuralCircuitBreaker {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let inner = Arc::clone(&self.inner);
-        promise(env, || {
-            settle(env, async move { Ok(inner.close().await) }, |()| ())
-        })
+        let close = async move {
+            inner.close().await;
+            Ok(())
+        };
+        promise(env, || settle(env, close, |()| ()))
     }
 }
 

@@ -10,7 +10,7 @@ use neural_trader_clients::neural::{NeuralOptions, RemoteOptions, RemoteProtocol
 use crate::breaker::{count, CircuitBreakerOptions};
 use crate::js::errors::{JsErrorSpec, OrThrow};
 use crate::js::options::{
-    given, one_of, read, At, Both, FromJs, IntoField, Merge, OptionSet, StringMap,
+    given, one_of, read, At, Both, FromJs, Merge, OptionSet, StringMap, ToField,
 };
 use crate::js::Arg;
 
@@ -166,8 +166,8 @@ impl FromJs for Protocol {
     }
 }
 
-impl IntoField<RemoteProtocol> for Protocol {
-    fn into_field(&self) -> RemoteProtocol {
+impl ToField<RemoteProtocol> for Protocol {
+    fn to_field(&self) -> RemoteProtocol {
         self.0
     }
 }
@@ -193,8 +193,8 @@ impl FromJs for Version {
     }
 }
 
-impl IntoField<Option<String>> for Version {
-    fn into_field(&self) -> Option<String> {
+impl ToField<Option<String>> for Version {
+    fn to_field(&self) -> Option<String> {
         Some(self.0.clone())
     }
 }
@@ -223,8 +223,8 @@ impl FromJs for Widths {
     }
 }
 
-impl IntoField<Vec<usize>> for Widths {
-    fn into_field(&self) -> Vec<usize> {
+impl ToField<Vec<usize>> for Widths {
+    fn to_field(&self) -> Vec<usize> {
         self.0.iter().map(|&n| count(n) as usize).collect()
     }
 }

@@ -9,7 +9,7 @@
 //! breaker option")]` names one option in the unknown-key message.
 //!
 //! With `#[option_set(into = Target)]` it also implements `js::options::Merge<Target>`: each
-//! option given sets the field of the same name of `Target` through `IntoField` (the
+//! option given sets the field of the same name of `Target` through `ToField` (the
 //! conversion follows from the two types); `#[option(to = field)]` names another field,
 //! `#[option(with = function)]` converts with `function(&value)`, `#[option(skip)]` leaves
 //! the option out.
@@ -60,7 +60,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let to = to.unwrap_or_else(|| ident.clone());
         let convert = match with {
             Some(with) => quote! { #with(value) },
-            None => quote! { crate::js::options::IntoField::into_field(value) },
+            None => quote! { crate::js::options::ToField::to_field(value) },
         };
         if !skip {
             merges.push(quote! { if let Some(value) = &self.#ident { into.#to = #convert; } });
@@ -120,7 +120,11 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
 /// The `what` and `into` of `#[option_set(what = "...", into = Type)]`.
 fn set_attrs(input: &DeriveInput) -> syn::Result<(LitStr, Option<Type>)> {
     let (mut what, mut into) = (None, None);
-    for attr in input.attrs.iter().filter(|a| a.path().is_ident("option_set")) {
+    for attr in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("option_set"))
+    {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("what") {
                 what = Some(meta.value()?.parse::<LitStr>()?);
