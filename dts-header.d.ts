@@ -142,7 +142,8 @@ export type E2BSandboxCircuitBreakerOptions = E2BClientOptions & CircuitBreakerO
 
 /** Options of `new NeuralCircuitBreaker(name, options)`: the model and the breaker (whose
  * `timeout` it replaces with `predictTimeout` and `trainTimeout`). */
-export type NeuralCircuitBreakerOptions = NeuralModelOptions & Omit<CircuitBreakerOptions, 'timeout'>
+export type NeuralCircuitBreakerOptions = NeuralModelOptions & NeuralRemoteOptions &
+  Omit<CircuitBreakerOptions, 'timeout'>
 
 export interface DatabaseCircuitBreaker {
   /**

@@ -142,7 +142,8 @@ export type E2BSandboxCircuitBreakerOptions = E2BClientOptions & CircuitBreakerO
 
 /** Options of `new NeuralCircuitBreaker(name, options)`: the model and the breaker (whose
  * `timeout` it replaces with `predictTimeout` and `trainTimeout`). */
-export type NeuralCircuitBreakerOptions = NeuralModelOptions & Omit<CircuitBreakerOptions, 'timeout'>
+export type NeuralCircuitBreakerOptions = NeuralModelOptions & NeuralRemoteOptions &
+  Omit<CircuitBreakerOptions, 'timeout'>
 
 export interface DatabaseCircuitBreaker {
   /**
@@ -880,6 +881,10 @@ export interface NeuralModelOptions {
   trainTimeout?: number
   /** The base URL of a model server (`http://127.0.0.1:8000`): predictions go there. */
   endpoint?: string
+}
+
+/** The options of a `NeuralCircuitBreaker` that apply to a model server (with `endpoint`). */
+export interface NeuralRemoteOptions {
   /**
    * The protocol the server speaks: `'v2'` (Open Inference Protocol: Triton, KServe,
    * MLServer; the default) or `'tfserving'` (TensorFlow Serving REST).

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{within_runtime_if_available, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_binding_derive::OptionSet;
@@ -14,9 +14,10 @@ use crate::breaker::{CircuitBreakerOptions, CircuitBreakerRegistry};
 use crate::database::{DatabaseCircuitBreaker, DatabaseClientOptions};
 use crate::e2b::{e2b_options, E2BClientOptions, E2BSandboxCircuitBreaker};
 use crate::http::{ApiCircuitBreaker, ApiClientOptions};
-use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec};
+use crate::js::errors::{IntoJsError, JsErrorSpec, OrThrow};
 use crate::js::options::{read, Both};
-use crate::neural::{neural_options, NeuralCircuitBreaker, NeuralModelOptions};
+use crate::js::Arg;
+use crate::neural::{neural_options, AllNeuralOptions, NeuralCircuitBreaker};
 
 /// Options of `TradingSystemCircuitBreakers`.
 #[napi(object, object_to_js = false, object_from_js = false)]
@@ -40,7 +41,7 @@ pub struct TradingSystemOptions {
     pub e2b: Option<Both<E2BClientOptions, CircuitBreakerOptions>>,
     /// Options of the `NeuralCircuitBreaker`.
     #[napi(ts_type = "NeuralCircuitBreakerOptions")]
-    pub neural: Option<Both<NeuralModelOptions, CircuitBreakerOptions>>,
+    pub neural: Option<AllNeuralOptions>,
     /// Options of the `DatabaseCircuitBreaker` (its `url` is overridden by `databaseUrl`).
     #[napi(ts_type = "DatabaseCircuitBreakerOptions")]
     pub database: Option<Both<DatabaseClientOptions, CircuitBreakerOptions>>,
@@ -60,28 +61,19 @@ fn api(
     url: Option<String>,
 ) -> Result<ApiOptions> {
     let Both(own, breaker) = options.unwrap_or_default();
-    let mut options = own
-        .options(&breaker, ApiOptions::default())
-        .map_err(|e| e.into_js_error().into_napi_error(env))?;
-    if url.is_some() {
-        options.base_url = url;
-    }
+    let mut options = own.options(&breaker, ApiOptions::default()).or_throw(env)?;
+    options.base_url = url.or(options.base_url);
     Ok(options)
 }
 
-fn read_trading_options(env: &Env, options: Option<Unknown<'_>>) -> Result<TradingOptions> {
+fn read_trading_options(env: &Env, options: Arg<'_>) -> Result<TradingOptions> {
     let o: TradingSystemOptions = read(env, "options", options)?;
     let Both(own, breaker) = o.database.unwrap_or_default();
-    let mut database = own
-        .options(&breaker)
-        .map_err(|e| e.into_js_error().into_napi_error(env))?;
-    if o.database_url.is_some() {
-        database.url = o.database_url;
-    }
+    let mut database = own.options(&breaker).or_throw(env)?;
+    database.url = o.database_url.or(database.url);
     let Both(own, breaker) = o.e2b.unwrap_or_default();
     let e2b = e2b_options(env, own, &breaker)?;
-    let Both(own, breaker) = o.neural.unwrap_or_default();
-    let neural = neural_options(env, "neural_predictor", own, &breaker)?;
+    let neural = neural_options(env, "neural_predictor", o.neural.unwrap_or_default())?;
     Ok(TradingOptions {
         market_data: api(env, o.market_data, o.market_data_url)?,
         order_execution: api(env, o.order_execution, o.order_execution_url)?,
@@ -98,14 +90,13 @@ impl TradingSystemCircuitBreakers {
     /// `e2b`, `neural` and `database` take the options of the respective classes. Throws
     /// `TypeError` / `RangeError` with a code for bad options.
     #[napi(constructor, ts_args_type = "options?: TradingSystemOptions")]
-    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, options: Arg) -> Result<Self> {
         let options = read_trading_options(&env, options)?;
-        let inner = napi::bindgen_prelude::within_runtime_if_available(|| {
+        let inner = within_runtime_if_available(|| {
             client::TradingSystemCircuitBreakers::with_options(options)
-        })
-        .map_err(|e| e.into_js_error().into_napi_error(&env))?;
+        });
         Ok(Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(inner.or_throw(&env)?),
         })
     }
 
@@ -162,13 +153,13 @@ impl TradingSystemCircuitBreakers {
 
     /// Metrics of every breaker of the system, by name.
     #[napi(ts_return_type = "Record<string, CircuitBreakerMetrics>")]
-    pub fn get_all_metrics<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    pub fn get_all_metrics<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
         self.registry().get_all_metrics(env)
     }
 }
 
 impl IntoJsError for client::TradingError {
     fn into_js_error(self) -> JsErrorSpec {
-        JsErrorSpec::new(ErrorClass::TypeError, self.code(), self.to_string())
+        JsErrorSpec::type_error(self.code(), self.to_string())
     }
 }

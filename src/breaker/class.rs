@@ -7,14 +7,15 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::External;
-use napi::{Env, Result, Unknown};
+use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
 use super::fast_path::BreakerHandle;
 use super::{CircuitBreakerMetrics, CircuitBreakerOptions};
-use crate::js::errors::IntoJsError;
+use crate::js::errors::OrThrow;
 use crate::js::options::{self, read_name};
+use crate::js::Arg;
 
 /// A circuit breaker (CLOSED / OPEN / HALF_OPEN) whose state lives in Rust and is shared by every
 /// worker thread that holds it. Wrap async calls with `call(fn)`.
@@ -37,11 +38,11 @@ impl CircuitBreaker {
         constructor,
         ts_args_type = "name: string, options?: CircuitBreakerOptions"
     )]
-    pub fn new(env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, name: Arg, options: Arg) -> Result<Self> {
         let name = read_name(&env, name)?;
-        let config = read_config(&env, options)?;
         Ok(Self::wrap(Arc::new(core::CircuitBreaker::new(
-            name, config,
+            name,
+            read_config(&env, options)?,
         ))))
     }
 
@@ -103,11 +104,7 @@ impl CircuitBreaker {
 }
 
 /// Reads a breaker's options argument into the core's config.
-pub(crate) fn read_config(
-    env: &Env,
-    options: Option<Unknown>,
-) -> Result<core::CircuitBreakerConfig> {
+pub(crate) fn read_config(env: &Env, options: Arg) -> Result<core::CircuitBreakerConfig> {
     let options: CircuitBreakerOptions = options::read(env, "options", options)?;
-    core::CircuitBreakerConfig::try_from(&options)
-        .map_err(|e| e.into_js_error().into_napi_error(env))
+    options.config(Default::default()).or_throw(env)
 }

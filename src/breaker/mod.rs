@@ -10,7 +10,7 @@ mod registry;
 
 pub(crate) use class::CircuitBreaker;
 pub(crate) use metrics::CircuitBreakerMetrics;
-pub(crate) use options::{call_timeout, count, millis, CircuitBreakerOptions};
+pub(crate) use options::{call_timeout, count, CircuitBreakerOptions};
 pub(crate) use registry::CircuitBreakerRegistry;
 
 /// The accessors of a domain breaker class (`name`, `state`, `getState`, `getMetrics`,

@@ -11,12 +11,12 @@ use neural_trader_resilience::{
     validate_duration, CircuitBreakerConfig, ConfigError, MAX_DURATION_MS,
 };
 
-use crate::js::options::given;
+use crate::js::options::{given, Merge, ToField};
 
 /// Options of a circuit breaker. Durations are in milliseconds.
 #[napi(object, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a circuit breaker option")]
+#[option_set(what = "a circuit breaker option", into = CircuitBreakerConfig)]
 pub struct CircuitBreakerOptions {
     /// Consecutive failures that open the circuit (default 5).
     pub failure_threshold: Option<f64>,
@@ -38,33 +38,11 @@ impl CircuitBreakerOptions {
     /// `base` with the options given here, checked by the core.
     pub(crate) fn config(
         &self,
-        base: CircuitBreakerConfig,
+        mut base: CircuitBreakerConfig,
     ) -> Result<CircuitBreakerConfig, ConfigError> {
-        let config = CircuitBreakerConfig {
-            failure_threshold: self.failure_threshold.map_or(base.failure_threshold, count),
-            success_threshold: self.success_threshold.map_or(base.success_threshold, count),
-            timeout: match self.timeout {
-                None => base.timeout,
-                Some(Either::A(ms)) => millis(ms),
-                Some(Either::B(_)) => Duration::MAX,
-            },
-            reset_timeout: self.reset_timeout.map_or(base.reset_timeout, millis),
-            half_open_max_calls: self
-                .half_open_max_calls
-                .map(count)
-                .or(base.half_open_max_calls),
-            stack_trace: self.stack_trace.unwrap_or(base.stack_trace),
-        };
-        config.validate().map_err(|e| given(e, self))?;
-        Ok(config)
-    }
-}
-
-impl TryFrom<&CircuitBreakerOptions> for CircuitBreakerConfig {
-    type Error = ConfigError;
-
-    fn try_from(options: &CircuitBreakerOptions) -> Result<Self, ConfigError> {
-        options.config(CircuitBreakerConfig::default())
+        self.merge(&mut base);
+        base.validate().map_err(|e| given(e, self))?;
+        Ok(base)
     }
 }
 
@@ -108,6 +86,46 @@ pub(crate) fn count(n: f64) -> u32 {
         n as u32
     } else {
         0
+    }
+}
+
+impl ToField<u32> for f64 {
+    fn to_field(&self) -> u32 {
+        count(*self)
+    }
+}
+
+impl ToField<Option<u32>> for f64 {
+    fn to_field(&self) -> Option<u32> {
+        Some(count(*self))
+    }
+}
+
+/// A byte count: 0 (refused by the client) when it is not a whole number below `u64::MAX`.
+impl ToField<u64> for f64 {
+    fn to_field(&self) -> u64 {
+        let n = *self;
+        if n.fract() == 0.0 && n >= 1.0 && n < u64::MAX as f64 {
+            n as u64
+        } else {
+            0
+        }
+    }
+}
+
+impl ToField<Duration> for f64 {
+    fn to_field(&self) -> Duration {
+        millis(*self)
+    }
+}
+
+/// `timeout`: milliseconds, or `false` for none.
+impl ToField<Duration> for Either<f64, bool> {
+    fn to_field(&self) -> Duration {
+        match *self {
+            Either::A(ms) => millis(ms),
+            Either::B(_) => Duration::MAX,
+        }
     }
 }
 

@@ -1,16 +1,14 @@
 //! The `CircuitBreakerRegistry` class.
 
-use std::ptr;
-
-use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, Env, Result, Unknown};
+use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::{Env, JsValue, Property, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_resilience as core;
 
 use super::class::read_config;
 use super::{CircuitBreaker, CircuitBreakerMetrics};
-use crate::js::check;
 use crate::js::options::read_name;
+use crate::js::Arg;
 
 /// Breakers by name. `CircuitBreakerRegistry.global()` is the process-wide registry: every
 /// worker thread that asks it for a name gets the same breaker.
@@ -46,12 +44,7 @@ impl CircuitBreakerRegistry {
 
     /// Creates a breaker under `name`, replacing any breaker registered under that name.
     #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
-    pub fn register(
-        &self,
-        env: Env,
-        name: Option<Unknown>,
-        options: Option<Unknown>,
-    ) -> Result<CircuitBreaker> {
+    pub fn register(&self, env: Env, name: Arg, options: Arg) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
         let config = read_config(&env, options)?;
         Ok(CircuitBreaker::wrap(self.inner.insert(name, config)))
@@ -59,7 +52,7 @@ impl CircuitBreakerRegistry {
 
     /// The breaker registered under `name`, or `null`.
     #[napi(ts_args_type = "name: string")]
-    pub fn get(&self, env: Env, name: Option<Unknown>) -> Result<Option<CircuitBreaker>> {
+    pub fn get(&self, env: Env, name: Arg) -> Result<Option<CircuitBreaker>> {
         let name = read_name(&env, name)?;
         Ok(self.inner.lookup(&name).map(CircuitBreaker::wrap))
     }
@@ -67,12 +60,7 @@ impl CircuitBreakerRegistry {
     /// The breaker under `name`, created with `options` if there is none (an existing breaker
     /// keeps its options; the given ones are still checked).
     #[napi(ts_args_type = "name: string, options?: CircuitBreakerOptions")]
-    pub fn get_or_create(
-        &self,
-        env: Env,
-        name: Option<Unknown>,
-        options: Option<Unknown>,
-    ) -> Result<CircuitBreaker> {
+    pub fn get_or_create(&self, env: Env, name: Arg, options: Arg) -> Result<CircuitBreaker> {
         let name = read_name(&env, name)?;
         let config = read_config(&env, options)?;
         Ok(CircuitBreaker::wrap(
@@ -83,7 +71,7 @@ impl CircuitBreakerRegistry {
     /// Removes the breaker under `name`; returns whether there was one. Holders of the breaker
     /// keep a working breaker.
     #[napi(ts_args_type = "name: string")]
-    pub fn remove(&self, env: Env, name: Option<Unknown>) -> Result<bool> {
+    pub fn remove(&self, env: Env, name: Arg) -> Result<bool> {
         let name = read_name(&env, name)?;
         Ok(self.inner.remove(&name).is_some())
     }
@@ -106,39 +94,17 @@ impl CircuitBreakerRegistry {
 
     /// Metrics of every registered breaker, by name.
     #[napi(ts_return_type = "Record<string, CircuitBreakerMetrics>")]
-    pub fn get_all_metrics<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    pub fn get_all_metrics<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
         // Own data properties, defined rather than assigned, so that any name (`__proto__`
         // included) becomes a key.
-        let raw_env = env.raw();
-        let mut object = ptr::null_mut();
-        check(
-            unsafe { sys::napi_create_object(raw_env, &mut object) },
-            "build the metrics object",
-        )?;
+        let mut properties = Vec::new();
         for (name, metrics) in self.inner.all_metrics() {
-            let descriptor = sys::napi_property_descriptor {
-                utf8name: ptr::null(),
-                name: unsafe { String::to_napi_value(raw_env, name)? },
-                method: None,
-                getter: None,
-                setter: None,
-                value: unsafe {
-                    CircuitBreakerMetrics::to_napi_value(
-                        raw_env,
-                        CircuitBreakerMetrics::from(metrics),
-                    )?
-                },
-                attributes: sys::PropertyAttributes::writable
-                    | sys::PropertyAttributes::enumerable
-                    | sys::PropertyAttributes::configurable,
-                data: ptr::null_mut(),
-            };
-            check(
-                unsafe { sys::napi_define_properties(raw_env, object, 1, &descriptor) },
-                "build the metrics object",
-            )?;
+            let property = Property::new().with_name(env, name)?;
+            properties.push(property.with_napi_value(env, CircuitBreakerMetrics::from(metrics))?);
         }
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, object) })
+        let mut object = Object::new(env)?;
+        object.define_properties(&properties)?;
+        Ok(object.to_unknown())
     }
 
     /// The number of registered breakers.

@@ -15,20 +15,21 @@ mod params;
 mod rows;
 mod transaction;
 
-use napi::bindgen_prelude::{within_runtime_if_available, PromiseRaw};
-use napi::{Env, Result, Unknown};
+use napi::bindgen_prelude::within_runtime_if_available;
+use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_clients::database as db;
 use neural_trader_resilience as core;
 
-use self::operations::{spawn_execute, spawn_query};
+use self::operations::spawn_sql;
 use self::options::read_database_options;
 pub(crate) use self::options::DatabaseClientOptions;
-use self::rows::DatabaseExecuteResult;
+use self::rows::{rows_to_js, DatabaseExecuteResult};
 use self::transaction::DatabaseTransaction;
 use crate::breaker::breaker_accessors;
-use crate::js::errors::IntoJsError;
+use crate::js::errors::OrThrow;
 use crate::js::options::read_name;
+use crate::js::{Arg, Async};
 use crate::runtime::spawn_io;
 
 /// A database behind a circuit breaker. Without a `url` it is a private in-memory SQLite
@@ -60,15 +61,12 @@ impl DatabaseCircuitBreaker {
         constructor,
         ts_args_type = "name: string, options?: DatabaseCircuitBreakerOptions"
     )]
-    pub fn new(env: Env, name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, name: Arg, options: Arg) -> Result<Self> {
         let name = read_name(&env, name)?;
         let options = read_database_options(&env, options)?;
         let inner =
-            within_runtime_if_available(|| db::DatabaseCircuitBreaker::with_options(name, options))
-                .map_err(|e| e.into_js_error().into_napi_error(&env))?;
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+            within_runtime_if_available(|| db::DatabaseCircuitBreaker::with_options(name, options));
+        Ok(Self::wrap(Arc::new(inner.or_throw(&env)?)))
     }
 
     /// The driver the URL selected.
@@ -84,16 +82,11 @@ impl DatabaseCircuitBreaker {
         ts_args_type = "sql: string, params?: readonly unknown[]",
         ts_return_type = "Promise<T[]>"
     )]
-    pub fn query<'env>(
-        &self,
-        env: &'env Env,
-        sql: Option<Unknown>,
-        params: Option<Unknown>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn query<'e>(&self, env: &'e Env, sql: Arg, params: Arg) -> Async<'e> {
         let inner = Arc::clone(&self.inner);
-        spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_js(&sql, &params).await
-        })
+        let query =
+            move |sql: String, params: Vec<_>| async move { inner.query_js(&sql, &params).await };
+        spawn_sql(env, (sql, params), query, rows_to_js)
     }
 
     /// Runs `sql` with `params` for its effect: `{ rowsAffected, lastInsertId }`.
@@ -101,21 +94,23 @@ impl DatabaseCircuitBreaker {
         ts_args_type = "sql: string, params?: readonly unknown[]",
         ts_return_type = "Promise<DatabaseExecuteResult>"
     )]
-    pub fn execute<'env>(
+    pub fn execute<'e>(
         &self,
-        env: &'env Env,
-        sql: Option<Unknown>,
-        params: Option<Unknown>,
-    ) -> Result<PromiseRaw<'env, DatabaseExecuteResult>> {
+        env: &'e Env,
+        sql: Arg,
+        params: Arg,
+    ) -> Async<'e, DatabaseExecuteResult> {
         let inner = Arc::clone(&self.inner);
-        spawn_execute(env, sql, params, move |sql, params| async move {
-            inner.execute(&sql, &params).await
+        let execute =
+            move |sql: String, params: Vec<_>| async move { inner.execute(&sql, &params).await };
+        spawn_sql(env, (sql, params), execute, |_, r| {
+            Ok(DatabaseExecuteResult::from(r))
         })
     }
 
     /// Begins a transaction (used by `transaction(fn)` in `lib/transaction.js`).
     #[napi(skip_typescript, js_name = "__begin")]
-    pub fn begin<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, DatabaseTransaction>> {
+    pub fn begin<'e>(&self, env: &'e Env) -> Async<'e, DatabaseTransaction> {
         let inner = Arc::clone(&self.inner);
         spawn_io(
             env,
@@ -127,7 +122,7 @@ impl DatabaseCircuitBreaker {
     /// Closes the pool; later operations reject with `ERR_DB_CLOSED`. Resolves once the
     /// connections in use have come back and every connection is closed.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+    pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let inner = Arc::clone(&self.inner);
         spawn_io(
             env,

@@ -4,50 +4,30 @@
 
 use std::future::Future;
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown};
-use neural_trader_clients::database::{DbError, ExecuteResult, JsRows, Value};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{Env, Result};
+use neural_trader_clients::database::{DbError, Value};
 
 use super::params::{read_params, read_sql};
-use super::rows::{rows_to_js, DatabaseExecuteResult};
 use crate::js::promise::promise;
+use crate::js::{Arg, Async};
 use crate::runtime::spawn_io;
 
-/// `query(sql, params)` of a breaker or a transaction: reads the arguments (a bad one rejects),
-/// runs `rows` with them on the runtime, and resolves with the rows as JS objects.
-pub(crate) fn spawn_query<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
-    rows: F,
-) -> Result<PromiseRaw<'env, Unknown<'env>>>
+/// Reads `sql` and `params` (a bad one rejects), runs `run` with them on the runtime, and
+/// resolves with `convert` of its value (`rows::rows_to_js` for a query).
+pub(crate) fn spawn_sql<'e, T, V, Fut>(
+    env: &'e Env,
+    (sql, params): (Arg<'_>, Arg<'_>),
+    run: impl FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
+    convert: impl FnOnce(&'e Env, T) -> Result<V> + Send + 'static,
+) -> Async<'e, V>
 where
-    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<JsRows, DbError>> + Send + 'static,
+    T: Send + 'static,
+    V: ToNapiValue,
+    Fut: Future<Output = std::result::Result<T, DbError>> + Send + 'static,
 {
     promise(env, || {
         let sql = read_sql(env, sql)?;
-        let params = read_params(env, params)?;
-        spawn_io(env, rows(sql, params), rows_to_js)
-    })
-}
-
-/// `execute(sql, params)` of a breaker or a transaction: `{ rowsAffected, lastInsertId }`.
-pub(crate) fn spawn_execute<'env, F, Fut>(
-    env: &'env Env,
-    sql: Option<Unknown<'_>>,
-    params: Option<Unknown<'_>>,
-    execute: F,
-) -> Result<PromiseRaw<'env, DatabaseExecuteResult>>
-where
-    F: FnOnce(String, Vec<Value>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::result::Result<ExecuteResult, DbError>> + Send + 'static,
-{
-    promise(env, || {
-        let sql = read_sql(env, sql)?;
-        let params = read_params(env, params)?;
-        spawn_io(env, execute(sql, params), |_, r| {
-            Ok(DatabaseExecuteResult::from(r))
-        })
+        spawn_io(env, run(sql, read_params(env, params)?), convert)
     })
 }

@@ -1,21 +1,22 @@
 //! The options of `DatabaseCircuitBreaker`, declared once (see `js/options.rs`); ranges are
 //! checked by the client's `DatabaseOptions::validate`.
 
-use napi::{Env, Result, Unknown};
+use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_binding_derive::OptionSet;
 use neural_trader_clients::database::DatabaseOptions;
 use neural_trader_resilience::ConfigError;
 
-use crate::breaker::{count, millis, CircuitBreakerOptions};
-use crate::js::errors::IntoJsError;
-use crate::js::options::{given, Both};
+use crate::breaker::CircuitBreakerOptions;
+use crate::js::errors::OrThrow;
+use crate::js::options::{given, read, Both, Merge};
+use crate::js::Arg;
 
 /// The options of a `DatabaseCircuitBreaker` beside the circuit breaker's (whose `timeout`
 /// bounds each query and each whole transaction). Durations are in milliseconds.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a database breaker option")]
+#[option_set(what = "a database breaker option", into = DatabaseOptions)]
 pub struct DatabaseClientOptions {
     /// `sqlite://path.db` (created if missing), `sqlite::memory:`,
     /// `postgres://user:pass@host/db`, `mysql://user:pass@host/db` (or `mariadb://`).
@@ -35,26 +36,16 @@ impl DatabaseClientOptions {
     ) -> std::result::Result<DatabaseOptions, ConfigError> {
         let mut o = DatabaseOptions::default();
         o.breaker = breaker.config(o.breaker)?;
-        if let Some(n) = self.max_connections {
-            o.max_connections = count(n);
-        }
-        if let Some(ms) = self.acquire_timeout {
-            o.acquire_timeout = millis(ms);
-        }
+        self.merge(&mut o);
         o.validate().map_err(|e| given(e, &self))?;
-        o.url = self.url;
         Ok(o)
     }
 }
 
 /// Reads the options of `new DatabaseCircuitBreaker(name, options)` (`undefined` or `null`: a
 /// private in-memory SQLite database, every default).
-pub(crate) fn read_database_options(
-    env: &Env,
-    options: Option<Unknown<'_>>,
-) -> Result<DatabaseOptions> {
+pub(crate) fn read_database_options(env: &Env, options: Arg<'_>) -> Result<DatabaseOptions> {
     let Both(own, breaker): Both<DatabaseClientOptions, CircuitBreakerOptions> =
-        crate::js::options::read(env, "options", options)?;
-    own.options(&breaker)
-        .map_err(|e| e.into_js_error().into_napi_error(env))
+        read(env, "options", options)?;
+    own.options(&breaker).or_throw(env)
 }

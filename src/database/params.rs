@@ -17,15 +17,22 @@ use neural_trader_clients::database::Value;
 
 use crate::js::bytes::bytes_of;
 use crate::js::describe::received;
-use crate::js::errors::{ErrorClass, JsErrorSpec, Noun};
-use crate::js::options::{invalid_type, invalid_value, read_string_argument};
+use crate::js::errors::{ErrorClass, JsErrorSpec};
+use crate::js::options::{argument, At};
+use crate::js::Arg;
 
-fn type_error(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_TYPE", message).into_napi_error(env)
-}
+const TYPE: &str = "ERR_INVALID_ARG_TYPE";
+const VALUE: &str = "ERR_INVALID_ARG_VALUE";
+const RANGE: &str = "ERR_OUT_OF_RANGE";
 
-fn value_error(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_VALUE", message).into_napi_error(env)
+/// An error with `code` about the parameters: a `RangeError` for [`RANGE`], else a `TypeError`.
+fn error(env: &Env, code: &'static str, message: String) -> napi::Error {
+    let class = if code == RANGE {
+        ErrorClass::RangeError
+    } else {
+        ErrorClass::TypeError
+    };
+    JsErrorSpec::new(class, code, message).throw(env)
 }
 
 /// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
@@ -38,53 +45,33 @@ pub(crate) const MAX_PARAMS: u32 = 65_535;
 /// (about 2^20: a million ids for `= ANY($1)` fit; reading them takes well under a second).
 pub(crate) const MAX_ARRAY_ELEMENTS: u32 = 1 << 20;
 
-fn out_of_range(env: &Env, message: String) -> napi::Error {
-    JsErrorSpec::new(ErrorClass::RangeError, "ERR_OUT_OF_RANGE", message).into_napi_error(env)
-}
-
 /// The SQL text: a string without NUL characters.
-pub(crate) fn read_sql(env: &Env, sql: Option<Unknown<'_>>) -> Result<String> {
-    let text = read_string_argument(env, "sql", sql)?;
+pub(crate) fn read_sql(env: &Env, sql: Arg<'_>) -> Result<String> {
+    let text: String = argument(env, "sql", sql)?;
     if text.contains('\0') {
-        return Err(invalid_value(
-            env,
-            "sql",
-            Noun::Argument,
-            "a string without NUL characters",
-            "",
-        ));
+        return Err(At::argument(env, "sql").invalid_value("a string without NUL characters", ""));
     }
     Ok(text)
 }
 
 /// The parameters: an array, or `undefined` / `null` for none.
-pub(crate) fn read_params(env: &Env, params: Option<Unknown<'_>>) -> Result<Vec<Value>> {
+pub(crate) fn read_params(env: &Env, params: Arg<'_>) -> Result<Vec<Value>> {
     let Some(params) = params else {
         return Ok(Vec::new());
     };
     match params.get_type()? {
         ValueType::Undefined | ValueType::Null => return Ok(Vec::new()),
         ValueType::Object if params.is_array()? => {}
-        _ => {
-            return Err(invalid_type(
-                env,
-                "params",
-                Noun::Argument,
-                "an array",
-                &params,
-            ));
-        }
+        _ => return Err(At::argument(env, "params").invalid_type("an array", &params)),
     }
     let array: Object = unsafe { params.cast()? };
     let len = array.get_array_length()?;
     if len > MAX_PARAMS {
-        return Err(out_of_range(
-            env,
-            format!(
-                "The value of \"params\" is out of range. It must be an array of at most \
-                 {MAX_PARAMS} parameters. Received an array of length {len}"
-            ),
-        ));
+        let message = format!(
+            "The value of \"params\" is out of range. It must be an array of at most \
+             {MAX_PARAMS} parameters. Received an array of length {len}"
+        );
+        return Err(error(env, RANGE, message));
     }
     let mut left = MAX_ARRAY_ELEMENTS;
     let mut out = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
@@ -102,23 +89,17 @@ const MAX_DEPTH: u32 = 32;
 /// type): a PostgreSQL array, or JSON text for json parameters and for SQLite and MySQL.
 fn read_array(env: &Env, at: usize, v: &Unknown<'_>, depth: u32, left: &mut u32) -> Result<Value> {
     if depth >= MAX_DEPTH {
-        return Err(value_error(
-            env,
-            format!(
-                "Parameter ${at} nests arrays more than {MAX_DEPTH} deep (does it contain itself?)"
-            ),
-        ));
+        let message = format!("nests arrays more than {MAX_DEPTH} deep (does it contain itself?)");
+        return Err(error(env, VALUE, format!("Parameter ${at} {message}")));
     }
     let array: Object = unsafe { v.cast() }?;
     let len = array.get_array_length()?;
     if len > *left {
-        return Err(out_of_range(
-            env,
-            format!(
-                "Parameter ${at} is an array of length {len}: the array parameters of one \
-                 statement hold at most {MAX_ARRAY_ELEMENTS} elements in all"
-            ),
-        ));
+        let message = format!(
+            "Parameter ${at} is an array of length {len}: the array parameters of one statement \
+             hold at most {MAX_ARRAY_ELEMENTS} elements in all"
+        );
+        return Err(error(env, RANGE, message));
     }
     *left -= len;
     let mut items = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
@@ -138,37 +119,28 @@ fn read_param(env: &Env, at: usize, v: Unknown<'_>, depth: u32, left: &mut u32) 
             // Strictly: a lone surrogate has no UTF-8 form, and U+FFFD in its place would
             // store (or match) something other than what was given.
             let units = unsafe { v.cast::<Utf16String>() }?;
-            Value::Text(String::from_utf16(&units).map_err(|_| {
-                value_error(
-                    env,
-                    format!("Parameter ${at} is a string with a lone surrogate (not well-formed)"),
-                )
-            })?)
+            let message =
+                || format!("Parameter ${at} is a string with a lone surrogate (not well-formed)");
+            Value::Text(String::from_utf16(&units).map_err(|_| error(env, VALUE, message()))?)
         }
         ValueType::BigInt => {
             let big =
                 unsafe { napi::bindgen_prelude::BigInt::from_napi_value(env.raw(), v.raw()) }?;
             let (n, lossless) = big.get_i64();
             if !lossless {
-                return Err(JsErrorSpec::new(
-                    ErrorClass::RangeError,
-                    "ERR_OUT_OF_RANGE",
-                    format!("Parameter ${at}: a bigint must fit in 64 signed bits"),
-                )
-                .into_napi_error(env));
+                let message = format!("Parameter ${at}: a bigint must fit in 64 signed bits");
+                return Err(error(env, RANGE, message));
             }
             Value::BigInt(n)
         }
         ValueType::Object if v.is_array()? => read_array(env, at, &v, depth, left)?,
         ValueType::Object => read_object(env, at, &v)?,
         _ => {
-            return Err(type_error(
-                env,
-                format!(
-                    "Parameter ${at} cannot be bound: it is {}",
-                    received(env, &v)
-                ),
-            ))
+            let message = format!(
+                "Parameter ${at} cannot be bound: it is {}",
+                received(env, &v)
+            );
+            return Err(error(env, TYPE, message));
         }
     })
 }
@@ -178,8 +150,8 @@ fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
         let mut ms = 0.0;
         let status = unsafe { sys::napi_get_date_value(env.raw(), v.raw(), &mut ms) };
         crate::js::check(status, "read a Date")?;
-        return Value::from_js_date(ms)
-            .ok_or_else(|| value_error(env, format!("Parameter ${at} is an invalid Date")));
+        let invalid = || error(env, VALUE, format!("Parameter ${at} is an invalid Date"));
+        return Value::from_js_date(ms).ok_or_else(invalid);
     }
     if v.is_typedarray()? {
         return match bytes_of(env, v)? {
@@ -187,28 +159,31 @@ fn read_object(env: &Env, at: usize, v: &Unknown<'_>) -> Result<Value> {
                 Some(sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array),
                 bytes,
             )) => Ok(Value::Bytes(bytes)),
-            _ => Err(type_error(
-                env,
-                format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer"),
-            )),
+            _ => {
+                let message =
+                    format!("Parameter ${at} is a typed array other than a Uint8Array or Buffer");
+                Err(error(env, TYPE, message))
+            }
         };
     }
     // Any other object or array: JSON, as node-postgres sends it.
     let global = env.get_global()?;
     let json: Object = global.get_named_property("JSON")?;
     let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
-    let text = stringify.call(*v).map_err(|_| {
-        value_error(
-            env,
-            format!(
-                "Parameter ${at} cannot be sent as JSON (JSON.stringify threw: a cycle, or a BigInt inside?)"
-            ),
-        )
-    })?;
+    let threw = "cannot be sent as JSON (JSON.stringify threw: a cycle, or a BigInt inside?)";
+    let text = stringify
+        .call(*v)
+        .map_err(|_| error(env, VALUE, format!("Parameter ${at} {threw}")))?;
     if text.get_type()? != ValueType::String {
         return Ok(Value::Null);
     }
     let text = unsafe { text.cast::<String>() }?;
-    Value::from_json_text(&text)
-        .ok_or_else(|| value_error(env, format!("Parameter ${at} is not representable as JSON")))
+    let not_json = || {
+        error(
+            env,
+            VALUE,
+            format!("Parameter ${at} is not representable as JSON"),
+        )
+    };
+    Value::from_json_text(&text).ok_or_else(not_json)
 }

@@ -6,13 +6,13 @@
 //! `lib/transaction.js` through hidden methods; the deadline is the transaction's own
 //! (`__expiry`). Garbage-collected unended, it rolls back.
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown};
+use napi::Env;
 use napi_derive::napi;
 use neural_trader_clients::database::SharedTransaction;
 
-use super::operations::{spawn_execute, spawn_query};
-use super::rows::DatabaseExecuteResult;
+use super::operations::spawn_sql;
+use super::rows::{rows_to_js, DatabaseExecuteResult};
+use crate::js::{Arg, Async};
 use crate::runtime::spawn_io;
 
 /// An open transaction, passed to the callback of `DatabaseCircuitBreaker.transaction`.
@@ -35,16 +35,11 @@ impl DatabaseTransaction {
         ts_args_type = "sql: string, params?: readonly unknown[]",
         ts_return_type = "Promise<T[]>"
     )]
-    pub fn query<'env>(
-        &self,
-        env: &'env Env,
-        sql: Option<Unknown>,
-        params: Option<Unknown>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn query<'e>(&self, env: &'e Env, sql: Arg, params: Arg) -> Async<'e> {
         let inner = self.inner.clone();
-        spawn_query(env, sql, params, move |sql, params| async move {
-            inner.query_js(&sql, &params).await
-        })
+        let query =
+            move |sql: String, params: Vec<_>| async move { inner.query_js(&sql, &params).await };
+        spawn_sql(env, (sql, params), query, rows_to_js)
     }
 
     /// Runs `sql` with `params` in the transaction for its effect.
@@ -52,21 +47,23 @@ impl DatabaseTransaction {
         ts_args_type = "sql: string, params?: readonly unknown[]",
         ts_return_type = "Promise<DatabaseExecuteResult>"
     )]
-    pub fn execute<'env>(
+    pub fn execute<'e>(
         &self,
-        env: &'env Env,
-        sql: Option<Unknown>,
-        params: Option<Unknown>,
-    ) -> Result<PromiseRaw<'env, DatabaseExecuteResult>> {
+        env: &'e Env,
+        sql: Arg,
+        params: Arg,
+    ) -> Async<'e, DatabaseExecuteResult> {
         let inner = self.inner.clone();
-        spawn_execute(env, sql, params, move |sql, params| async move {
-            inner.execute(&sql, &params).await
+        let execute =
+            move |sql: String, params: Vec<_>| async move { inner.execute(&sql, &params).await };
+        spawn_sql(env, (sql, params), execute, |_, r| {
+            Ok(DatabaseExecuteResult::from(r))
         })
     }
 
     /// Commits; the breaker records a success (or the commit's error).
     #[napi(skip_typescript, js_name = "__commit")]
-    pub fn commit<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+    pub fn commit<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let inner = self.inner.clone();
         spawn_io(env, async move { inner.commit().await }, |_, ()| Ok(()))
     }
@@ -74,7 +71,7 @@ impl DatabaseTransaction {
     /// Rolls back (after the callback failed); never rejects for an already timed-out
     /// transaction.
     #[napi(skip_typescript, js_name = "__rollback")]
-    pub fn rollback<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+    pub fn rollback<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         let inner = self.inner.clone();
         spawn_io(env, async move { inner.rollback().await }, |_, ()| Ok(()))
     }
@@ -82,7 +79,7 @@ impl DatabaseTransaction {
     /// Resolves when the transaction ends; at the breaker's deadline (if it has not ended)
     /// ends it as timed out and rejects with the `CircuitTimeoutError`.
     #[napi(skip_typescript, js_name = "__expiry")]
-    pub fn expiry<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+    pub fn expiry<'e>(&self, env: &'e Env) -> Async<'e, ()> {
         spawn_io(env, self.inner.expiry(), |_, ()| Ok(()))
     }
 }

@@ -4,10 +4,10 @@
 //! `Error`s with a `code`: `ERR_E2B_NO_API_KEY`, `ERR_SANDBOX_NOT_FOUND` (with `sandboxId`),
 //! `ERR_E2B_STREAM`, `ERR_E2B_RESPONSE`; bad arguments are `TypeError`s.
 
-use napi::{Env, Error};
 use neural_trader_clients::e2b::E2BError;
+use neural_trader_clients::http::ApiError;
 
-use crate::http::error::Failure;
+use crate::http::error::CarriesApi;
 use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
 
 impl IntoJsError for E2BError {
@@ -28,28 +28,11 @@ impl IntoJsError for E2BError {
     }
 }
 
-/// A failed E2B call, prepared on the Tokio thread: HTTP failures keep their response (decoded
-/// on the JS thread as `ApiCircuitBreaker`'s are).
-pub(crate) enum E2BFailure {
-    Http(Failure),
-    Other(E2BError),
-}
-
-impl From<E2BError> for E2BFailure {
-    fn from(error: E2BError) -> Self {
-        match error {
-            E2BError::Api(e) => E2BFailure::Http(Failure::from(e)),
-            other => E2BFailure::Other(other),
-        }
-    }
-}
-
-impl E2BFailure {
-    /// The JS error (on the JS thread), as a `napi::Error` that rejects with it.
-    pub(crate) fn into_js(self, env: &Env) -> Error {
+impl CarriesApi for E2BError {
+    fn api_mut(&mut self) -> Option<&mut ApiError> {
         match self {
-            E2BFailure::Http(failure) => failure.into_js(env),
-            E2BFailure::Other(error) => error.into_js_error().into_napi_error(env),
+            E2BError::Api(api) => Some(api),
+            _ => None,
         }
     }
 }

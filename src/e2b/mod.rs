@@ -1,8 +1,5 @@
 //! The `E2BSandboxCircuitBreaker` class: E2B sandboxes (create, run code, stop, list) behind
-//! one circuit breaker, on the binding's Tokio runtime.
-//!
-//! Every call method returns a Promise; bad arguments reject it (never throw) with a
-//! `TypeError` / `RangeError`. Only the constructor throws. Options are in `options.rs`, the
+//! one circuit breaker, on the binding's Tokio runtime. Options are in `options.rs`, the
 //! typings of an execution in `results.rs`, errors in `error.rs`.
 
 use std::collections::HashMap;
@@ -12,23 +9,23 @@ mod error;
 mod options;
 mod results;
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown, ValueType};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_clients::e2b::{self as client, E2BError, SandboxInfo};
 use neural_trader_resilience as core;
 
-use self::error::E2BFailure;
 pub(crate) use self::options::{e2b_options, E2BClientOptions};
 use self::options::{
     read_create_options, read_e2b_options, read_execute_options, read_seconds_argument,
 };
 use crate::breaker::breaker_accessors;
-use crate::js::errors::IntoJsError;
-use crate::js::options::read_string_argument;
-use crate::js::parse_json;
+use crate::http::error::Failure;
+use crate::js::errors::OrThrow;
+use crate::js::options::argument;
 use crate::js::promise::promise;
-use crate::runtime::{spawn, FirstPoll};
+use crate::js::{parse_json, Arg, Async};
+use crate::runtime::spawn_io;
 
 /// E2B sandboxes behind a circuit breaker, over E2B's REST protocol (`https://api.e2b.app` and
 /// each sandbox's code interpreter). Connection errors, timeouts, 5xx and 429 count against E2B
@@ -90,30 +87,25 @@ impl From<SandboxInfo> for E2BSandboxInfo {
 }
 
 /// Settles a promise with the result of an E2B call, its errors mapped on the JS thread.
-fn settle<'env, T, V, F, C>(env: &'env Env, call: F, convert: C) -> Result<PromiseRaw<'env, V>>
+fn settle<'e, T, V, F, C>(env: &'e Env, call: F, convert: C) -> Async<'e, V>
 where
     T: Send + 'static,
-    V: napi::bindgen_prelude::ToNapiValue,
+    V: ToNapiValue,
     F: std::future::Future<Output = std::result::Result<T, E2BError>> + Send + 'static,
-    C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
+    C: FnOnce(&'e Env, T) -> Result<V> + Send + 'static,
 {
-    spawn(
+    spawn_io(
         env,
-        FirstPoll::JsThread,
-        async move { call.await.map_err(E2BFailure::from) },
+        async move { call.await.map_err(Failure::from) },
         convert,
-        |env, failure: E2BFailure| failure.into_js(env),
     )
 }
 
 /// Reads `createSandbox`'s `template` (`undefined`: 'base').
-fn read_template(env: &Env, template: Option<Unknown<'_>>) -> Result<String> {
-    match template {
-        Some(value) if value.get_type()? != ValueType::Undefined => {
-            read_string_argument(env, "template", Some(value))
-        }
-        _ => Ok("base".to_string()),
-    }
+fn read_template(env: &Env, template: Arg<'_>) -> Result<String> {
+    template.map_or(Ok("base".to_string()), |t| {
+        argument(env, "template", Some(t))
+    })
 }
 
 impl E2BSandboxCircuitBreaker {
@@ -138,13 +130,10 @@ impl E2BSandboxCircuitBreaker {
         constructor,
         ts_args_type = "options?: E2BSandboxCircuitBreakerOptions"
     )]
-    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, options: Arg) -> Result<Self> {
         let options = read_e2b_options(&env, options)?;
-        let inner = client::E2BSandboxCircuitBreaker::with_options(options)
-            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        let inner = client::E2BSandboxCircuitBreaker::with_options(options).or_throw(&env)?;
+        Ok(Self::wrap(Arc::new(inner)))
     }
 
     /// Whether an API key is set (calls can be made).
@@ -157,18 +146,13 @@ impl E2BSandboxCircuitBreaker {
     /// (not counted against E2B), so does every later call, and the keep-alive connections are
     /// dropped. Calling it again resolves at once. `await using` calls it too.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-        promise(env, || {
-            let inner = Arc::clone(&self.inner);
-            settle(
-                env,
-                async move {
-                    inner.close().await;
-                    Ok(())
-                },
-                |_, ()| Ok(()),
-            )
-        })
+    pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
+        let inner = Arc::clone(&self.inner);
+        let close = async move {
+            inner.close().await;
+            Ok(())
+        };
+        promise(env, || settle(env, close, |_, ()| Ok(())))
     }
 
     /// Creates a sandbox from `template` (default 'base'; code runs in templates with E2B's
@@ -177,12 +161,12 @@ impl E2BSandboxCircuitBreaker {
         ts_args_type = "template?: string, options?: E2BCreateSandboxOptions",
         ts_return_type = "Promise<string>"
     )]
-    pub fn create_sandbox<'env>(
+    pub fn create_sandbox<'e>(
         &self,
-        env: &'env Env,
-        template: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, String>> {
+        env: &'e Env,
+        template: Arg<'e>,
+        options: Arg<'e>,
+    ) -> Async<'e, String> {
         promise(env, || {
             let template = read_template(env, template)?;
             let options = read_create_options(env, options)?;
@@ -203,26 +187,25 @@ impl E2BSandboxCircuitBreaker {
         ts_args_type = "sandboxId: string, code: string, options?: E2BExecuteOptions",
         ts_return_type = "Promise<E2BExecution>"
     )]
-    pub fn execute_code<'env>(
+    pub fn execute_code<'e>(
         &self,
-        env: &'env Env,
-        sandbox_id: Option<Unknown<'env>>,
-        code: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        env: &'e Env,
+        sandbox_id: Arg<'e>,
+        code: Arg<'e>,
+        options: Arg<'e>,
+    ) -> Async<'e> {
         promise(env, || {
-            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
-            let code = read_string_argument(env, "code", code)?;
+            let id: String = argument(env, "sandboxId", sandbox_id)?;
+            let code: String = argument(env, "code", code)?;
             let options = read_execute_options(env, options)?;
             let inner = Arc::clone(&self.inner);
-            settle(
-                env,
-                async move {
-                    let execution = inner.execute_code_with(&id, &code, options).await?;
-                    Ok(execution.to_json())
-                },
-                |env, json| parse_json(env, &json),
-            )
+            let execution = async move {
+                Ok(inner
+                    .execute_code_with(&id, &code, options)
+                    .await?
+                    .to_json())
+            };
+            settle(env, execution, |env, json| parse_json(env, &json))
         })
     }
 
@@ -231,13 +214,9 @@ impl E2BSandboxCircuitBreaker {
         ts_args_type = "sandboxId: string",
         ts_return_type = "Promise<boolean>"
     )]
-    pub fn stop_sandbox<'env>(
-        &self,
-        env: &'env Env,
-        sandbox_id: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, bool>> {
+    pub fn stop_sandbox<'e>(&self, env: &'e Env, sandbox_id: Arg<'e>) -> Async<'e, bool> {
         promise(env, || {
-            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
+            let id: String = argument(env, "sandboxId", sandbox_id)?;
             let inner = Arc::clone(&self.inner);
             settle(env, async move { inner.stop_sandbox(&id).await }, |_, b| {
                 Ok(b)
@@ -251,14 +230,14 @@ impl E2BSandboxCircuitBreaker {
         ts_args_type = "sandboxId: string, seconds: number",
         ts_return_type = "Promise<void>"
     )]
-    pub fn set_sandbox_timeout<'env>(
+    pub fn set_sandbox_timeout<'e>(
         &self,
-        env: &'env Env,
-        sandbox_id: Option<Unknown<'env>>,
-        seconds: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, ()>> {
+        env: &'e Env,
+        sandbox_id: Arg<'e>,
+        seconds: Arg<'e>,
+    ) -> Async<'e, ()> {
         promise(env, || {
-            let id = read_string_argument(env, "sandboxId", sandbox_id)?;
+            let id: String = argument(env, "sandboxId", sandbox_id)?;
             let seconds = read_seconds_argument(env, seconds)?;
             let inner = Arc::clone(&self.inner);
             settle(
@@ -271,16 +250,12 @@ impl E2BSandboxCircuitBreaker {
 
     /// Every running or paused sandbox of the team (all pages).
     #[napi(ts_return_type = "Promise<E2BSandboxInfo[]>")]
-    pub fn list_sandboxes<'env>(
-        &self,
-        env: &'env Env,
-    ) -> Result<PromiseRaw<'env, Vec<E2BSandboxInfo>>> {
+    pub fn list_sandboxes<'e>(&self, env: &'e Env) -> Async<'e, Vec<E2BSandboxInfo>> {
         let inner = Arc::clone(&self.inner);
-        settle(
-            env,
-            async move { inner.list_sandboxes().await },
-            |_, list| Ok(list.into_iter().map(E2BSandboxInfo::from).collect()),
-        )
+        let list = async move { inner.list_sandboxes().await };
+        settle(env, list, |_, list| {
+            Ok(list.into_iter().map(E2BSandboxInfo::from).collect())
+        })
     }
 }
 

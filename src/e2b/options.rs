@@ -12,9 +12,10 @@ use napi_derive::napi;
 use neural_trader_binding_derive::OptionSet;
 use neural_trader_clients::e2b::{CreateOptions, E2BOptions, ExecuteOptions};
 
-use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
-use crate::js::errors::{config_error, IntoJsError, Noun};
-use crate::js::options::{given, read, Both, OrNull, StringMap};
+use crate::breaker::{call_timeout, CircuitBreakerOptions};
+use crate::js::errors::OrThrow;
+use crate::js::options::{argument, given, read, At, Both, Merge, OrNull, StringMap};
+use crate::js::Arg;
 
 /// The options of an `E2BSandboxCircuitBreaker` beside the circuit breaker's (whose
 /// `timeout` is the deadline of each request, an execution's whole output included:
@@ -22,7 +23,7 @@ use crate::js::options::{given, read, Both, OrNull, StringMap};
 /// Durations are in milliseconds.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "an E2BSandboxCircuitBreaker option")]
+#[option_set(what = "an E2BSandboxCircuitBreaker option", into = E2BOptions)]
 pub struct E2BClientOptions {
     /// The breaker's name (default 'e2b_sandbox').
     pub name: Option<String>,
@@ -51,10 +52,11 @@ pub struct E2BClientOptions {
 /// Options of `createSandbox(template, options)`.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a createSandbox option")]
+#[option_set(what = "a createSandbox option", into = CreateOptions)]
 pub struct E2BCreateSandboxOptions {
     /// How long the sandbox lives, in **seconds** as E2B counts it (default 300); E2B kills
     /// it then. Extend it with `setSandboxTimeout`.
+    #[option(to = timeout_secs, with = seconds)]
     pub timeout: Option<f64>,
     /// Metadata to find the sandbox by (listed with it).
     #[napi(ts_type = "Record<string, string>")]
@@ -112,9 +114,9 @@ fn process_env(env: &Env) -> Result<HashMap<&'static str, String>> {
 }
 
 /// Reads the options of `new E2BSandboxCircuitBreaker(options)`.
-pub(crate) fn read_e2b_options(env: &Env, options: Option<Unknown<'_>>) -> Result<E2BOptions> {
+pub(crate) fn read_e2b_options(env: &Env, options: Arg<'_>) -> Result<E2BOptions> {
     let Both(own, breaker): Both<E2BClientOptions, CircuitBreakerOptions> =
-        crate::js::options::read(env, "options", options)?;
+        read(env, "options", options)?;
     e2b_options(env, own, &breaker)
 }
 
@@ -126,42 +128,16 @@ pub(crate) fn e2b_options(
 ) -> Result<E2BOptions> {
     let vars = process_env(env)?;
     let mut o = E2BOptions::from_lookup(|name| vars.get(name).cloned());
-    let checked = (|| {
-        o.breaker = breaker.config(o.breaker)?;
-        if let Some(ms) = own.connect_timeout {
-            o.connect_timeout = millis(ms);
-        }
-        if let Some(ms) = own.max_retry_after {
-            o.max_retry_after = millis(ms);
-        }
-        o.validate().map_err(|e| given(e, &own))
-    })();
-    checked.map_err(|e| e.into_js_error().into_napi_error(env))?;
-    let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-    if let Some(name) = own.name {
-        o.name = name;
-    }
-    if let Some(OrNull(key)) = own.api_key {
-        o.api_key = nonempty(key);
-    }
-    if let Some(url) = own.api_url {
-        o.api_url = Some(url);
-    }
-    if let Some(domain) = own.domain {
-        o.domain = domain;
-    }
-    if let Some(OrNull(url)) = own.sandbox_url {
-        o.sandbox_url = nonempty(url);
-    }
-    if let Some(proxy) = own.proxy_from_env {
-        o.proxy_from_env = proxy;
-    }
+    o.breaker = breaker.config(o.breaker).or_throw(env)?;
+    own.merge(&mut o);
+    o.validate().map_err(|e| given(e, &own)).or_throw(env)?;
     Ok(o)
 }
 
 /// A number of seconds as the client's integer: what is not a whole number from 0 to
 /// `u32::MAX` becomes `u32::MAX`, which the client's check refuses.
-fn seconds(n: f64) -> u32 {
+fn seconds(n: &f64) -> u32 {
+    let n = *n;
     if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
         n as u32
     } else {
@@ -170,55 +146,36 @@ fn seconds(n: f64) -> u32 {
 }
 
 /// Reads the options of `createSandbox(template, options)`.
-pub(crate) fn read_create_options(
-    env: &Env,
-    options: Option<Unknown<'_>>,
-) -> Result<CreateOptions> {
+pub(crate) fn read_create_options(env: &Env, options: Arg<'_>) -> Result<CreateOptions> {
     let given_options: E2BCreateSandboxOptions = read(env, "options", options)?;
     let mut o = CreateOptions::default();
-    if let Some(n) = given_options.timeout {
-        o.timeout_secs = seconds(n);
-    }
-    o.validate().map_err(|mut e| {
-        e.field = "timeout".into(); // `timeout_secs` in Rust, the only field checked
-        given(e, &given_options)
-            .into_js_error()
-            .into_napi_error(env)
-    })?;
-    let E2BCreateSandboxOptions {
-        metadata, env_vars, ..
-    } = given_options;
-    o.metadata = metadata
-        .map(|m| m.0.into_iter().collect())
-        .unwrap_or_default();
-    o.env_vars = env_vars
-        .map(|m| m.0.into_iter().collect())
-        .unwrap_or_default();
+    given_options.merge(&mut o);
+    o.validate()
+        .map_err(|mut e| {
+            e.field = "timeout".into(); // `timeout_secs` in Rust, the only field checked
+            given(e, &given_options)
+        })
+        .or_throw(env)?;
     Ok(o)
 }
 
 /// Reads `setSandboxTimeout`'s `seconds` argument.
-pub(crate) fn read_seconds_argument(env: &Env, value: Option<Unknown<'_>>) -> Result<u32> {
-    let n = crate::js::options::read_number_argument(env, "seconds", value)?;
-    let secs = seconds(n);
+pub(crate) fn read_seconds_argument(env: &Env, value: Arg<'_>) -> Result<u32> {
+    let n: f64 = argument(env, "seconds", value)?;
+    let secs = seconds(&n);
     neural_trader_clients::e2b::validate_seconds("seconds", secs).map_err(|mut e| {
         e.received = crate::js::describe::number(n);
-        config_error(&e, Noun::Argument).into_napi_error(env)
+        At::argument(env, "seconds").error(&e)
     })?;
     Ok(secs)
 }
 
 /// Reads the options of `executeCode(sandboxId, code, options)`.
-pub(crate) fn read_execute_options(
-    env: &Env,
-    options: Option<Unknown<'_>>,
-) -> Result<ExecuteOptions> {
+pub(crate) fn read_execute_options(env: &Env, options: Arg<'_>) -> Result<ExecuteOptions> {
     let given_options: E2BExecuteOptions = read(env, "options", options)?;
-    let timeout = call_timeout(given_options.timeout).map_err(|e| {
-        given(e, &given_options)
-            .into_js_error()
-            .into_napi_error(env)
-    })?;
+    let timeout = call_timeout(given_options.timeout)
+        .map_err(|e| given(e, &given_options))
+        .or_throw(env)?;
     Ok(ExecuteOptions {
         language: given_options.language,
         context_id: given_options.context_id,

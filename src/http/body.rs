@@ -20,7 +20,7 @@ use neural_trader_clients::http::{body_kind, Body, BodyKind, HeaderMap};
 use crate::js::bytes::bytes_of;
 use crate::js::describe::received;
 use crate::js::errors::{ErrorClass, JsErrorSpec};
-use crate::js::parse_json;
+use crate::js::{parse_json, Arg};
 
 /// What the caller wants the response body as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl NotJson {
 }
 
 /// Reads a request body (see the module docs).
-pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
+pub(crate) fn read_body(env: &Env, value: Arg<'_>) -> Result<Body> {
     let Some(value) = value else {
         return Ok(Body::Empty);
     };
@@ -125,7 +125,7 @@ pub(crate) fn read_body(env: &Env, value: Option<Unknown<'_>>) -> Result<Body> {
                 received(env, &value)
             ),
         )
-        .into_napi_error(env)),
+        .throw(env)),
     }
 }
 
@@ -141,7 +141,7 @@ fn stringify(env: &Env, value: Unknown<'_>) -> Result<Body> {
             "ERR_INVALID_ARG_VALUE",
             format!("The \"body\" argument cannot be serialized as JSON: {reason}"),
         )
-        .into_napi_error(env)
+        .throw(env)
     };
     let text = match stringify.call(value) {
         Ok(text) => text,

@@ -12,6 +12,7 @@ use neural_trader_clients::http::{header_pairs, ApiError, HeaderMap};
 
 use super::body::Payload;
 use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
+use crate::runtime::Rejection;
 
 impl IntoJsError for ApiError {
     fn into_js_error(self) -> JsErrorSpec {
@@ -36,57 +37,65 @@ impl IntoJsError for ApiError {
     }
 }
 
+/// An error that may be an `ApiError` (E2B's and a model server's carry one).
+pub(crate) trait CarriesApi: IntoJsError + Send + 'static {
+    fn api_mut(&mut self) -> Option<&mut ApiError>;
+}
+
+impl CarriesApi for ApiError {
+    fn api_mut(&mut self) -> Option<&mut ApiError> {
+        Some(self)
+    }
+}
+
 /// What a failed request becomes, prepared on the Tokio thread: the error, and for a status
 /// its body already decoded as far as Rust can (the JSON itself is parsed on the JS thread).
-pub(crate) enum Failure {
+pub(crate) enum Failure<E = ApiError> {
     /// A response with a status of 400 or more.
     Status {
-        error: ApiError,
+        error: E,
+        status_text: &'static str,
         headers: HeaderMap,
         body: Payload,
         retry_after_ms: Option<f64>,
     },
     /// Anything else.
-    Other(ApiError),
+    Other(E),
 }
 
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        match error {
-            ApiError::Status(mut status) => {
-                let headers = std::mem::take(&mut status.headers);
-                let body = Payload::auto(&headers, std::mem::take(&mut status.body));
-                let retry_after_ms = status.retry_after.map(|d| d.as_secs_f64() * 1000.0);
-                Failure::Status {
-                    error: ApiError::Status(status),
-                    headers,
-                    body,
-                    retry_after_ms,
-                }
-            }
-            other => Failure::Other(other),
+impl<E: CarriesApi> From<E> for Failure<E> {
+    fn from(mut error: E) -> Self {
+        let Some(ApiError::Status(status)) = error.api_mut() else {
+            return Failure::Other(error);
+        };
+        let headers = std::mem::take(&mut status.headers);
+        let body = Payload::auto(&headers, std::mem::take(&mut status.body));
+        let retry_after_ms = status.retry_after.map(|d| d.as_secs_f64() * 1000.0);
+        let status_text = status.status.canonical_reason().unwrap_or("");
+        Failure::Status {
+            error,
+            status_text,
+            headers,
+            body,
+            retry_after_ms,
         }
     }
 }
 
-impl Failure {
-    /// The JS error (on the JS thread), as a `napi::Error` that rejects with it.
-    pub(crate) fn into_js(self, env: &Env) -> Error {
+impl<E: CarriesApi> Rejection for Failure<E> {
+    fn reject(self, env: &Env) -> Error {
         match self {
-            Failure::Other(error) => error.into_js_error().into_napi_error(env),
+            Failure::Other(error) => error.reject(env),
             Failure::Status {
                 error,
+                status_text,
                 headers,
                 body,
                 retry_after_ms,
             } => {
-                let reason = error
-                    .status()
-                    .and_then(|s| s.canonical_reason())
-                    .unwrap_or("");
                 let mut spec = error
                     .into_js_error()
-                    .with("statusText", Prop::Str(reason.to_string()));
+                    .with("statusText", Prop::Str(status_text.into()));
                 if let Some(ms) = retry_after_ms {
                     spec = spec.with("retryAfter", Prop::Num(ms));
                 }

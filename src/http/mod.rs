@@ -1,10 +1,6 @@
 //! The `ApiCircuitBreaker` class: an HTTP/JSON client behind its own circuit breaker, running
 //! on the binding's Tokio runtime (reqwest, one keep-alive pool per breaker). Its options are
 //! in `options.rs`, bodies in `body.rs`, errors in `error.rs`.
-//!
-//! Every request method returns a Promise. Bad arguments reject it (never throw) with a
-//! `TypeError` / `RangeError`, like `CircuitBreaker.prototype.call` does; only the constructor
-//! throws.
 
 use std::sync::Arc;
 
@@ -12,7 +8,7 @@ pub(crate) mod body;
 pub(crate) mod error;
 mod options;
 
-use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::bindgen_prelude::Object;
 use napi::{Env, JsValue, Result, Unknown};
 use napi_derive::napi;
 use neural_trader_clients::http::{self as client, ApiError, Body, Method, Request};
@@ -23,10 +19,11 @@ use self::error::{headers_object, with_response, Failure};
 pub(crate) use self::options::ApiClientOptions;
 use self::options::{build, read_request_init, ApiRequestOptions};
 use crate::breaker::{breaker_accessors, CircuitBreakerOptions};
-use crate::js::errors::{IntoJsError, Prop};
-use crate::js::options::{read, read_name, read_string_argument, Both};
+use crate::js::errors::{IntoJsError, OrThrow, Prop};
+use crate::js::options::{argument, read, read_name, Both};
 use crate::js::promise::promise;
-use crate::runtime::{spawn, spawn_io, FirstPoll};
+use crate::js::{Arg, Async};
+use crate::runtime::spawn_io;
 
 /// An HTTP/JSON client whose every request goes through one circuit breaker. Connection
 /// errors, timeouts, 5xx, 408 and 429 count against the service (a 429 or 503 with
@@ -64,18 +61,15 @@ impl ApiCircuitBreaker {
         constructor,
         ts_args_type = "serviceName: string, options?: ApiCircuitBreakerOptions"
     )]
-    pub fn new(env: Env, service_name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, service_name: Arg, options: Arg) -> Result<Self> {
         let name = read_name(&env, service_name)?;
         let Both(own, breaker): Both<ApiClientOptions, CircuitBreakerOptions> =
-            crate::js::options::read(&env, "options", options)?;
+            read(&env, "options", options)?;
         let options = own
             .options(&breaker, client::ApiOptions::default())
-            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
-        let inner = client::ApiCircuitBreaker::with_options(&name, options)
-            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+            .or_throw(&env)?;
+        let inner = client::ApiCircuitBreaker::with_options(&name, options).or_throw(&env)?;
+        Ok(Self::wrap(Arc::new(inner)))
     }
 
     /// `GET url`, resolving with the body (parsed JSON, text, a `Buffer` or `null`; see
@@ -85,12 +79,7 @@ impl ApiCircuitBreaker {
         ts_args_type = "url: string, options?: ApiRequestOptions",
         ts_return_type = "Promise<T>"
     )]
-    pub fn get<'env>(
-        &self,
-        env: &'env Env,
-        url: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn get<'e>(&self, env: &'e Env, url: Arg<'e>, options: Arg<'e>) -> Async<'e> {
         self.simple(env, Method::GET, url, None, options)
     }
 
@@ -101,13 +90,13 @@ impl ApiCircuitBreaker {
         ts_args_type = "url: string, body?: unknown, options?: ApiRequestOptions",
         ts_return_type = "Promise<T>"
     )]
-    pub fn post<'env>(
+    pub fn post<'e>(
         &self,
-        env: &'env Env,
-        url: Option<Unknown<'env>>,
-        body: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        env: &'e Env,
+        url: Arg<'e>,
+        body: Arg<'e>,
+        options: Arg<'e>,
+    ) -> Async<'e> {
         self.simple(env, Method::POST, url, Some(body), options)
     }
 
@@ -117,13 +106,13 @@ impl ApiCircuitBreaker {
         ts_args_type = "url: string, body?: unknown, options?: ApiRequestOptions",
         ts_return_type = "Promise<T>"
     )]
-    pub fn put<'env>(
+    pub fn put<'e>(
         &self,
-        env: &'env Env,
-        url: Option<Unknown<'env>>,
-        body: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        env: &'e Env,
+        url: Arg<'e>,
+        body: Arg<'e>,
+        options: Arg<'e>,
+    ) -> Async<'e> {
         self.simple(env, Method::PUT, url, Some(body), options)
     }
 
@@ -133,12 +122,7 @@ impl ApiCircuitBreaker {
         ts_args_type = "url: string, options?: ApiRequestOptions",
         ts_return_type = "Promise<T>"
     )]
-    pub fn delete<'env>(
-        &self,
-        env: &'env Env,
-        url: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn delete<'e>(&self, env: &'e Env, url: Arg<'e>, options: Arg<'e>) -> Async<'e> {
         self.simple(env, Method::DELETE, url, None, options)
     }
 
@@ -149,11 +133,7 @@ impl ApiCircuitBreaker {
         ts_args_type = "init: ApiRequestInit",
         ts_return_type = "Promise<ApiResponse<T>>"
     )]
-    pub fn request<'env>(
-        &self,
-        env: &'env Env,
-        init: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    pub fn request<'e>(&self, env: &'e Env, init: Arg<'e>) -> Async<'e> {
         promise(env, || {
             let (request, kind) = read_request_init(env, init)?;
             self.send(env, request, kind, Shape::Response)
@@ -166,18 +146,13 @@ impl ApiCircuitBreaker {
     /// Calling it again resolves at once. `await using api = new ApiCircuitBreaker(..)` calls
     /// it when the scope ends.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-        promise(env, || {
-            let api = Arc::clone(&self.inner);
-            spawn_io(
-                env,
-                async move {
-                    api.close().await;
-                    Ok::<(), ApiError>(())
-                },
-                |_, ()| Ok(()),
-            )
-        })
+    pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
+        let api = Arc::clone(&self.inner);
+        let close = async move {
+            api.close().await;
+            Ok::<_, ApiError>(())
+        };
+        promise(env, || spawn_io(env, close, |_, ()| Ok(())))
     }
 }
 
@@ -193,38 +168,35 @@ impl ApiCircuitBreaker {
         Self { inner }
     }
 
-    fn simple<'env>(
+    fn simple<'e>(
         &self,
-        env: &'env Env,
+        env: &'e Env,
         method: Method,
-        url: Option<Unknown<'env>>,
-        body: Option<Option<Unknown<'env>>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        url: Arg<'e>,
+        body: Option<Arg<'e>>,
+        options: Arg<'e>,
+    ) -> Async<'e> {
         promise(env, || {
-            let url = read_string_argument(env, "url", url)?;
-            let body = match body {
-                Some(body) => read_body(env, body)?,
-                None => Body::Empty,
-            };
+            let url = argument(env, "url", url)?;
+            let body = body.map_or(Ok(Body::Empty), |body| read_body(env, body))?;
             let options: ApiRequestOptions = read(env, "options", options)?;
             let (request, kind) = build(env, method, url, body, options)?;
             self.send(env, request, kind, Shape::Body)
         })
     }
 
-    fn send<'env>(
+    fn send<'e>(
         &self,
-        env: &'env Env,
+        env: &'e Env,
         request: Request,
         kind: ResponseType,
         shape: Shape,
-    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+    ) -> Async<'e> {
         let api = Arc::clone(&self.inner);
         let method = request.method.clone();
         let response = async move {
             let response = api.request(request).await.map_err(Failure::from)?;
-            Ok(Decoded {
+            Ok::<_, Failure>(Decoded {
                 status: response.status.as_u16(),
                 body: Payload::decode(kind, &response.headers, response.body),
                 headers: response.headers,
@@ -232,13 +204,9 @@ impl ApiCircuitBreaker {
                 url: response.url,
             })
         };
-        spawn(
-            env,
-            FirstPoll::JsThread,
-            response,
-            move |env, decoded: Decoded| decoded.into_js(env, shape),
-            |env, failure: Failure| failure.into_js(env),
-        )
+        spawn_io(env, response, move |env, decoded: Decoded| {
+            decoded.into_js(env, shape)
+        })
     }
 }
 

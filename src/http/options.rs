@@ -6,23 +6,22 @@ use napi::{Env, JsValue, Result, Unknown, ValueType};
 use napi_derive::napi;
 use neural_trader_binding_derive::OptionSet;
 use neural_trader_clients::http::{ApiOptions, Body, Method, Request};
+use neural_trader_resilience::ConfigError;
 
 use super::body::{read_body, ResponseType};
-use crate::breaker::{call_timeout, millis, CircuitBreakerOptions};
-use crate::js::errors::IntoJsError;
-use crate::js::errors::Noun;
+use crate::breaker::{call_timeout, CircuitBreakerOptions};
+use crate::js::errors::OrThrow;
 use crate::js::options::{
-    entries, given, invalid_type, invalid_value, one_of, well_formed, Both, FromJs, Received,
-    StringMap,
+    entries, given, one_of, read, read_object, At, Both, FromJs, Merge, StringMap,
 };
-use neural_trader_resilience::ConfigError;
+use crate::js::Arg;
 
 /// The options of an `ApiCircuitBreaker` beside the circuit breaker's (whose `timeout` is
 /// the deadline of each request, body included: default 10000 ms; `resetTimeout` defaults
 /// to 30000 ms). Durations are in milliseconds.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "an ApiCircuitBreaker option")]
+#[option_set(what = "an ApiCircuitBreaker option", into = ApiOptions)]
 pub struct ApiClientOptions {
     /// The URL relative request URLs resolve against, as `new URL(url, baseUrl)` does: keep
     /// a trailing `/` and use paths without a leading `/` to stay under its path.
@@ -59,36 +58,8 @@ impl ApiClientOptions {
         mut base: ApiOptions,
     ) -> std::result::Result<ApiOptions, ConfigError> {
         base.breaker = breaker.config(base.breaker)?;
-        let received = |e| given(e, &self);
-        if let Some(ms) = self.connect_timeout {
-            base.connect_timeout = millis(ms);
-        }
-        if let Some(ms) = self.max_retry_after {
-            base.max_retry_after = millis(ms);
-        }
-        if let Some(n) = self.max_response_bytes {
-            base.max_response_bytes = if n.fract() == 0.0 && n >= 1.0 && n < u64::MAX as f64 {
-                n as u64
-            } else {
-                0
-            };
-        }
-        if let Some(names) = self.safe_query_params.clone() {
-            base.safe_query_params = names;
-        }
-        if let Some(names) = self.secret_headers.clone() {
-            base.secret_headers = names;
-        }
-        base.validate().map_err(received)?;
-        if let Some(url) = self.base_url.clone() {
-            base.base_url = Some(url);
-        }
-        if let Some(headers) = self.headers.clone() {
-            base.headers = headers.0;
-        }
-        if let Some(proxy) = self.proxy_from_env {
-            base.proxy_from_env = proxy;
-        }
+        self.merge(&mut base);
+        base.validate().map_err(|e| given(e, &self))?;
         Ok(base)
     }
 }
@@ -139,7 +110,8 @@ pub(crate) fn build(
     options: ApiRequestOptions,
 ) -> Result<(Request, ResponseType)> {
     let timeout = call_timeout(options.timeout)
-        .map_err(|e| given(e, &options).into_js_error().into_napi_error(env))?;
+        .map_err(|e| given(e, &options))
+        .or_throw(env)?;
     let request = Request {
         method,
         url,
@@ -152,15 +124,11 @@ pub(crate) fn build(
 }
 
 /// Reads `request({ method, url, headers, query, body, timeout, responseType })`.
-pub(crate) fn read_request_init(
-    env: &Env,
-    init: Option<Unknown<'_>>,
-) -> Result<(Request, ResponseType)> {
-    let Both(target, options): Both<RequestTarget, ApiRequestOptions> =
-        crate::js::options::read(env, "init", init)?;
+pub(crate) fn read_request_init(env: &Env, init: Arg<'_>) -> Result<(Request, ResponseType)> {
+    let Both(target, options): Both<RequestTarget, ApiRequestOptions> = read(env, "init", init)?;
     let Some(url) = target.url else {
         let error = ConfigError::invalid_type("url", "of type string", "undefined");
-        return Err(crate::js::errors::config_error(&error, Noun::Option).into_napi_error(env));
+        return Err(At::option(env, "url").error(&error));
     };
     let method = target.method.map_or(Method::GET, |m| m.0);
     let body = target.body.map_or(Body::Empty, |b| b.0);
@@ -173,66 +141,62 @@ pub(crate) fn read_request_init(
 pub(crate) struct Query(Vec<(String, String)>);
 
 impl FromJs for Query {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        let Some(object) = crate::js::options::read_object(env, field, Some(value))? else {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        let Some(object) = read_object(at.env, at.name, Some(value))? else {
             return Ok(Self::default());
         };
         let mut query = Vec::new();
-        for (name, value) in entries(env, field, &object)? {
+        for (name, value) in entries(at.env, at.name, &object)? {
             if value.is_array()? {
                 let array: Object = unsafe { value.cast()? };
                 let length: u32 = array.get_named_property("length")?;
                 for i in 0..length {
                     let item: Unknown = array.get_element(i)?;
-                    query.push((name.clone(), query_value(env, field, &item)?));
+                    query.push((name.clone(), query_value(at, &item)?));
                 }
             } else {
-                query.push((name, query_value(env, field, &value)?));
+                query.push((name, query_value(at, &value)?));
             }
         }
         Ok(Self(query))
     }
 }
 
-fn query_value(env: &Env, field: &str, value: &Unknown<'_>) -> Result<String> {
+fn query_value(at: At<'_>, value: &Unknown<'_>) -> Result<String> {
     match value.get_type()? {
-        ValueType::String => well_formed(env, field, Noun::Option, value),
+        ValueType::String => at.string(value),
         ValueType::Number | ValueType::Boolean => {
             value.coerce_to_string()?.into_utf8()?.into_owned()
         }
-        _ => Err(invalid_type(
-            env,
-            field,
-            Noun::Option,
+        _ => Err(at.invalid_type(
             "an object of strings, numbers, booleans or arrays of them",
             value,
         )),
     }
 }
 
-impl Received for Query {}
-
 impl FromJs for ResponseType {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
         use ResponseType::*;
-        let choices = [
-            ("auto", Auto),
-            ("json", Json),
-            ("text", Text),
-            ("buffer", Buffer),
-        ];
-        one_of(env, field, value, &choices)
+        one_of(
+            at,
+            value,
+            &[
+                ("auto", Auto),
+                ("json", Json),
+                ("text", Text),
+                ("buffer", Buffer),
+            ],
+        )
     }
 }
-
-impl Received for ResponseType {}
 
 /// An HTTP method token (standard methods in any case).
 pub(crate) struct HttpMethod(Method);
 
 impl FromJs for HttpMethod {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        let text = String::from_js(env, field, value)?;
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        let text = String::from_js(at, value)?;
         const STANDARD: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
         let text = match STANDARD.iter().find(|m| m.eq_ignore_ascii_case(&text)) {
             Some(standard) => standard.to_string(),
@@ -241,26 +205,17 @@ impl FromJs for HttpMethod {
         Method::from_bytes(text.as_bytes())
             .map(HttpMethod)
             .map_err(|_| {
-                invalid_value(
-                    env,
-                    field,
-                    Noun::Option,
-                    "an HTTP method token",
-                    format!("{:?}", text.chars().take(32).collect::<String>()),
-                )
+                let shown = format!("{:?}", text.chars().take(32).collect::<String>());
+                at.invalid_value("an HTTP method token", shown)
             })
     }
 }
-
-impl Received for HttpMethod {}
 
 /// A request body read from any JS value (see `body.rs`).
 pub(crate) struct RequestBody(pub(crate) Body);
 
 impl FromJs for RequestBody {
-    fn from_js(env: &Env, _field: &str, value: Unknown<'_>) -> Result<Self> {
-        read_body(env, Some(value)).map(RequestBody)
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        read_body(at.env, Some(value)).map(RequestBody)
     }
 }
-
-impl Received for RequestBody {}

@@ -5,6 +5,7 @@
 
 use std::ptr;
 
+use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{sys, Env, JsValue, Unknown, ValueType};
 
 /// `value` as Node describes it after "Received": `null`, `type number (0.5)`, `type string`,
@@ -24,12 +25,12 @@ pub(crate) fn received(env: &Env, value: &Unknown<'_>) -> String {
         Ok(ValueType::String) => "type string".into(),
         Ok(ValueType::BigInt) => "type bigint".into(),
         Ok(ValueType::Symbol) => "type symbol".into(),
-        Ok(ValueType::Function) => match name_of(env, value.raw(), &["name"]) {
+        Ok(ValueType::Function) => match name_of(env, value, &["name"]) {
             Some(name) => format!("function {name}"),
             None => "function <anonymous>".into(),
         },
         _ if value.is_array().unwrap_or(false) => "an instance of Array".into(),
-        _ => match name_of(env, value.raw(), &["constructor", "name"]) {
+        _ => match name_of(env, value, &["constructor", "name"]) {
             Some(name) => format!("an instance of {name}"),
             None => "an object".into(),
         },
@@ -58,26 +59,23 @@ pub(crate) fn number(n: f64) -> String {
 
 /// Follows `path` from `value` (`constructor.name`) and returns the string found, if any. A
 /// getter or Proxy trap that throws is swallowed: describing a value must not fail.
-fn name_of(env: &Env, value: sys::napi_value, path: &[&str]) -> Option<String> {
-    let raw = env.raw();
-    let mut current = value;
+fn name_of(env: &Env, value: &Unknown<'_>, path: &[&str]) -> Option<String> {
+    let mut current = *value;
     for key in path {
-        let key = std::ffi::CString::new(*key).ok()?;
-        let mut next = ptr::null_mut();
-        // SAFETY: `current` is a live value of this env; the result is checked below.
-        let status = unsafe { sys::napi_get_named_property(raw, current, key.as_ptr(), &mut next) };
-        if status != sys::Status::napi_ok {
-            clear_exception(env);
-            return None;
+        // SAFETY: `current` is an object or a function (the callers' cases, then a property).
+        let object: Object = unsafe { current.cast() }.ok()?;
+        match object.get_named_property::<Unknown>(key) {
+            Ok(next) => current = next,
+            Err(_) => {
+                clear_exception(env);
+                return None;
+            }
         }
-        current = next;
     }
-    // SAFETY: `current` was just produced in this env.
-    let found = unsafe { Unknown::from_raw_unchecked(raw, current) };
-    if found.get_type().ok()? != ValueType::String {
+    if current.get_type().ok()? != ValueType::String {
         return None;
     }
-    let name = unsafe { found.cast::<String>() }.ok()?;
+    let name = unsafe { current.cast::<String>() }.ok()?;
     (!name.is_empty()).then_some(name)
 }
 

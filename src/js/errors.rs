@@ -6,10 +6,9 @@
 //! thread or worker, see `helpers.rs`), or the engine's own `Error` / `TypeError` /
 //! `RangeError`, each with a stable `code` and its own fields.
 
-use std::ffi::CString;
 use std::ptr;
 
-use napi::bindgen_prelude::ToNapiValue;
+use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{sys, Env, Error, Result, Status, Unknown};
 use neural_trader_resilience::{CallError, CircuitBreakerError, ConfigError, ConfigErrorKind};
 
@@ -44,16 +43,19 @@ impl ErrorClass {
 }
 
 /// A value of an error's own field.
-// Not every kind is used by the domain errors written so far.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub(crate) enum Prop {
     Str(String),
     Num(f64),
-    Bool(bool),
-    Null,
-    /// Bytes, as a `Buffer`.
-    Bytes(Vec<u8>),
+}
+
+impl ToNapiValue for Prop {
+    unsafe fn to_napi_value(env: sys::napi_env, prop: Self) -> Result<sys::napi_value> {
+        match prop {
+            Prop::Str(s) => unsafe { String::to_napi_value(env, s) },
+            Prop::Num(n) => unsafe { f64::to_napi_value(env, n) },
+        }
+    }
 }
 
 /// An error to create in JavaScript: class, `code`, message and extra fields.
@@ -73,6 +75,10 @@ impl JsErrorSpec {
             message: message.into(),
             props: Vec::new(),
         }
+    }
+
+    pub(crate) fn type_error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::TypeError, code, message)
     }
 
     pub(crate) fn with(mut self, name: &'static str, value: Prop) -> Self {
@@ -101,15 +107,17 @@ impl JsErrorSpec {
             },
         };
         check(status, "create an error")?;
-        set(env, error, "code", &Prop::Str(self.code.to_string()))?;
+        let error = unsafe { Unknown::from_raw_unchecked(raw_env, error) };
+        let mut object: Object = unsafe { error.cast()? };
+        object.set("code", self.code)?;
         for (name, value) in &self.props {
-            set(env, error, name, value)?;
+            object.set(name, value.clone())?;
         }
-        Ok(unsafe { Unknown::from_raw_unchecked(raw_env, error) })
+        Ok(error)
     }
 
     /// A `napi::Error` that rejects (or throws) with the JS error object itself.
-    pub(crate) fn into_napi_error(self, env: &Env) -> Error {
+    pub(crate) fn throw(self, env: &Env) -> Error {
         match self.create(env) {
             Ok(value) => Error::from(value),
             Err(_) => Error::new(
@@ -120,31 +128,20 @@ impl JsErrorSpec {
     }
 }
 
-fn set(env: &Env, object: sys::napi_value, name: &str, value: &Prop) -> Result<()> {
-    let raw_env = env.raw();
-    let value = unsafe {
-        match value {
-            Prop::Str(s) => String::to_napi_value(raw_env, s.clone())?,
-            Prop::Num(n) => f64::to_napi_value(raw_env, *n)?,
-            Prop::Bool(b) => bool::to_napi_value(raw_env, *b)?,
-            Prop::Null => {
-                napi::bindgen_prelude::Null::to_napi_value(raw_env, napi::bindgen_prelude::Null)?
-            }
-            Prop::Bytes(bytes) => {
-                napi::bindgen_prelude::Buffer::to_napi_value(raw_env, bytes.clone().into())?
-            }
-        }
-    };
-    let name = CString::new(name).map_err(|_| Error::from_reason("a field name has a NUL"))?;
-    check(
-        unsafe { sys::napi_set_named_property(raw_env, object, name.as_ptr(), value) },
-        "set an error field",
-    )
-}
-
 /// What a Rust error becomes in JavaScript.
 pub(crate) trait IntoJsError {
     fn into_js_error(self) -> JsErrorSpec;
+}
+
+/// A result whose error becomes its JS error, to throw or reject with.
+pub(crate) trait OrThrow<T> {
+    fn or_throw(self, env: &Env) -> Result<T>;
+}
+
+impl<T, E: IntoJsError> OrThrow<T> for std::result::Result<T, E> {
+    fn or_throw(self, env: &Env) -> Result<T> {
+        self.map_err(|e| reject(env, e))
+    }
 }
 
 impl IntoJsError for CircuitBreakerError {
@@ -178,7 +175,7 @@ impl<E: IntoJsError> IntoJsError for CallError<E> {
 
 /// The rejection of a promise that failed with `error`: the error as its JS class.
 pub(crate) fn reject<E: IntoJsError>(env: &Env, error: E) -> Error {
-    error.into_js_error().into_napi_error(env)
+    error.into_js_error().throw(env)
 }
 
 /// Whether a [`ConfigError`] is about an option (a key of an options object) or an argument.

@@ -14,8 +14,14 @@ pub(crate) mod helpers;
 pub(crate) mod options;
 pub(crate) mod promise;
 
-use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::bindgen_prelude::{JsObjectValue, Object, PromiseRaw};
 use napi::{sys, Env, Error, Result, Status, Unknown};
+
+/// An argument as JS passed it (`None` for `undefined` or `null`): methods read their own.
+pub(crate) type Arg<'a> = Option<Unknown<'a>>;
+
+/// What a Promise-returning method returns (`V`: what the promise resolves with).
+pub(crate) type Async<'a, V = Unknown<'a>> = Result<PromiseRaw<'a, V>>;
 
 /// `Ok` when an N-API call succeeded, otherwise an `Error` saying it could not `what`.
 pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {

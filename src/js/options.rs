@@ -1,25 +1,27 @@
-//! Options objects read from JS, declared once.
+//! Options objects read from JS, declared once, and the readers of plain arguments.
 //!
 //! An option set is one `#[napi(object)]` struct with `#[derive(OptionSet)]`
 //! (`crates/binding-derive`): its fields give the generated typings, and from the same fields
 //! the derive makes the reader of a JS object (each key converted by the field type's
-//! [`FromJs`]), the list of keys for the unknown-key check and [`OptionSet::received`] for
-//! error messages. napi's own object conversion is not used to read: it ignores unknown keys
-//! and reports a wrong type as `InvalidArg` without Node's codes.
+//! [`FromJs`]), the list of keys for the unknown-key check, [`OptionSet::received`] for error
+//! messages and, with `into = Type`, [`Merge`]: each given field set on the client's options
+//! through [`ToField`]. napi's own object conversion is not used to read: it ignores unknown
+//! keys and reports a wrong type as `InvalidArg` without Node's codes.
 //!
 //! Reading only checks types. Ranges are checked once, by the core's and the clients'
-//! `validate()` when the read options are converted (`TryFrom` / `config()` next to each
-//! declaration); their [`ConfigError`] is rendered by [`crate::js::errors::config_error`], with
+//! `validate()`; their [`ConfigError`] is rendered by [`crate::js::errors::config_error`], with
 //! the value as the user gave it ([`given`]).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use napi::bindgen_prelude::{Either, JsObjectValue, Object, Utf16String};
+use napi::bindgen_prelude::{Either, JsObjectValue, Object, ToNapiValue, Utf16String};
 use napi::{Env, JsValue, Result, Unknown, ValueType};
 use neural_trader_resilience::ConfigError;
 
 use super::describe::{number, received};
-use super::errors::{config_error, Noun};
+use super::errors::{config_error, JsErrorSpec, Noun};
+use super::Arg;
 
 /// A set of options read from a JS object, strictly. Implemented by `#[derive(OptionSet)]`.
 pub(crate) trait OptionSet: Default {
@@ -34,6 +36,32 @@ pub(crate) trait OptionSet: Default {
 
     /// The value given for the field named `field` in Rust, as an error message shows it.
     fn received(&self, field: &str) -> Option<String>;
+
+    /// The JS name of the first option given, if any.
+    fn first_given(&self) -> Option<&'static str>;
+}
+
+/// Sets the options given in `self` on `T` (the client's or the core's options), each field
+/// through [`ToField`]. Implemented by `#[derive(OptionSet)]` with `into = T`.
+pub(crate) trait Merge<T> {
+    fn merge(&self, into: &mut T);
+}
+
+/// A JS option value as the field of the client's options it sets.
+pub(crate) trait ToField<T> {
+    fn to_field(&self) -> T;
+}
+
+impl<T: Clone> ToField<T> for T {
+    fn to_field(&self) -> T {
+        self.clone()
+    }
+}
+
+impl ToField<Option<String>> for String {
+    fn to_field(&self) -> Option<String> {
+        Some(self.clone())
+    }
 }
 
 /// Two option sets read from one object (a domain breaker's own options and the circuit
@@ -55,33 +83,26 @@ impl<T: OptionSet, U: OptionSet> OptionSet for Both<T, U> {
     fn received(&self, field: &str) -> Option<String> {
         self.0.received(field).or_else(|| self.1.received(field))
     }
+
+    fn first_given(&self) -> Option<&'static str> {
+        self.0.first_given().or_else(|| self.1.first_given())
+    }
 }
 
 /// Reads an options argument: `undefined` or `null` gives every default.
-pub(crate) fn read<T: OptionSet>(
-    env: &Env,
-    argument: &str,
-    value: Option<Unknown<'_>>,
-) -> Result<T> {
+pub(crate) fn read<T: OptionSet>(env: &Env, argument: &str, value: Arg<'_>) -> Result<T> {
     let mut options = T::default();
     if let Some(object) = read_object(env, argument, value)? {
         for (key, value) in entries(env, argument, &object)? {
             if !options.read_key(env, &key, value)? {
-                return Err(unknown_option(env, &key, T::WHAT, &T::keys()));
+                let (what, names) = (T::WHAT, T::keys());
+                let message =
+                    format!("The option \"{key}\" is not {what} (expected one of {names})");
+                return Err(JsErrorSpec::type_error("ERR_INVALID_ARG_VALUE", message).throw(env));
             }
         }
     }
     Ok(options)
-}
-
-fn unknown_option(env: &Env, key: &str, what: &str, names: &str) -> napi::Error {
-    let message = format!("The option \"{key}\" is not {what} (expected one of {names})");
-    super::errors::JsErrorSpec::new(
-        super::errors::ErrorClass::TypeError,
-        "ERR_INVALID_ARG_VALUE",
-        message,
-    )
-    .into_napi_error(env)
 }
 
 /// `error` with its `received` replaced by the value as given in `options` when the field is
@@ -98,7 +119,7 @@ pub(crate) fn given<T: OptionSet>(mut error: ConfigError, options: &T) -> Config
 pub(crate) fn read_object<'a>(
     env: &Env,
     argument: &str,
-    value: Option<Unknown<'a>>,
+    value: Arg<'a>,
 ) -> Result<Option<Object<'a>>> {
     let Some(value) = value else {
         return Ok(None);
@@ -106,13 +127,7 @@ pub(crate) fn read_object<'a>(
     match value.get_type()? {
         ValueType::Undefined | ValueType::Null => Ok(None),
         ValueType::Object if !value.is_array()? => Ok(Some(unsafe { value.cast()? })),
-        _ => Err(invalid_type(
-            env,
-            argument,
-            Noun::Argument,
-            "of type object",
-            &value,
-        )),
+        _ => Err(At::argument(env, argument).invalid_type("of type object", &value)),
     }
 }
 
@@ -125,12 +140,11 @@ pub(crate) fn entries<'a>(
     object: &Object<'a>,
 ) -> Result<Vec<(String, Unknown<'a>)>> {
     let names = object.get_property_names()?;
-    let count = names.get_array_length()?;
     let mut out = Vec::new();
-    for i in 0..count {
+    for i in 0..names.get_array_length()? {
         let name: Unknown = names.get_element(i)?;
         let key = if name.get_type()? == ValueType::String {
-            well_formed(env, field, Noun::Option, &name)?
+            At::option(env, field).string(&name)?
         } else {
             name.coerce_to_string()?.into_utf8()?.into_owned()?
         };
@@ -143,167 +157,138 @@ pub(crate) fn entries<'a>(
     Ok(out)
 }
 
-/// A JS string as Rust's `String`, strictly: a lone surrogate (which has no UTF-8 form) is a
-/// `TypeError` `ERR_INVALID_ARG_VALUE` naming `field`, never a silent U+FFFD (napi's own
-/// conversion replaces it, so that SQL, a header or a query could differ from what was given).
-/// `value` must be a string.
-pub(crate) fn well_formed(
-    env: &Env,
-    field: &str,
-    noun: Noun,
-    value: &Unknown<'_>,
-) -> Result<String> {
-    let units = unsafe { value.cast::<Utf16String>()? };
-    String::from_utf16(&units).map_err(|_| {
-        invalid_value(
+/// Where a value is read: its name and whether it is an option or an argument, for the
+/// messages of the errors made about it.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) name: &'a str,
+    pub(crate) noun: Noun,
+}
+
+impl<'a> At<'a> {
+    pub(crate) fn option(env: &'a Env, name: &'a str) -> Self {
+        Self {
             env,
-            field,
-            noun,
-            "a well-formed string",
-            "a string with a lone surrogate",
-        )
-    })
+            name,
+            noun: Noun::Option,
+        }
+    }
+
+    pub(crate) fn argument(env: &'a Env, name: &'a str) -> Self {
+        Self {
+            env,
+            name,
+            noun: Noun::Argument,
+        }
+    }
+
+    /// `error` in Node's words, as an error to throw or reject with.
+    pub(crate) fn error(&self, error: &ConfigError) -> napi::Error {
+        config_error(error, self.noun).throw(self.env)
+    }
+
+    /// A `TypeError` (`ERR_INVALID_ARG_TYPE`): the value must be `expected`, and `value` is not.
+    pub(crate) fn invalid_type(&self, expected: &'static str, value: &Unknown<'_>) -> napi::Error {
+        let (field, received) = (self.name.to_string(), received(self.env, value));
+        self.error(&ConfigError::invalid_type(field, expected, received))
+    }
+
+    /// A `TypeError` (`ERR_INVALID_ARG_VALUE`) for a value of the right type that is not allowed.
+    pub(crate) fn invalid_value(
+        &self,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> napi::Error {
+        let field = self.name.to_string();
+        self.error(&ConfigError::invalid_value(field, expected, received))
+    }
+
+    /// A `RangeError` (`ERR_OUT_OF_RANGE`).
+    pub(crate) fn out_of_range(
+        &self,
+        expected: impl Into<Cow<'static, str>>,
+        received: impl Into<String>,
+    ) -> napi::Error {
+        let field = self.name.to_string();
+        self.error(&ConfigError::out_of_range(field, expected, received))
+    }
+
+    /// A JS string as Rust's `String`, strictly: a lone surrogate (which has no UTF-8 form) is a
+    /// `TypeError` `ERR_INVALID_ARG_VALUE`, never a silent U+FFFD (napi's own conversion
+    /// replaces it, so that SQL, a header or a query could differ from what was given).
+    /// `value` must be a string.
+    pub(crate) fn string(&self, value: &Unknown<'_>) -> Result<String> {
+        let units = unsafe { value.cast::<Utf16String>()? };
+        String::from_utf16(&units).map_err(|_| {
+            self.invalid_value("a well-formed string", "a string with a lone surrogate")
+        })
+    }
+
+    fn expect(&self, value: &Unknown<'_>, ty: ValueType, expected: &'static str) -> Result<()> {
+        match value.get_type()? == ty {
+            true => Ok(()),
+            false => Err(self.invalid_type(expected, value)),
+        }
+    }
 }
 
-/// A `TypeError` (`ERR_INVALID_ARG_TYPE`): `field` must be `expected`, and `value` is not.
-pub(crate) fn invalid_type(
-    env: &Env,
-    field: &str,
-    noun: Noun,
-    expected: &'static str,
-    value: &Unknown<'_>,
-) -> napi::Error {
-    let error = ConfigError::invalid_type(field.to_string(), expected, received(env, value));
-    config_error(&error, noun).into_napi_error(env)
-}
-
-/// A `TypeError` (`ERR_INVALID_ARG_VALUE`) for a value of the right type that is not allowed.
-pub(crate) fn invalid_value(
-    env: &Env,
-    field: &str,
-    noun: Noun,
-    expected: impl Into<String>,
-    received: impl Into<String>,
-) -> napi::Error {
-    let error = ConfigError::invalid_value(field.to_string(), expected.into(), received);
-    config_error(&error, noun).into_napi_error(env)
+/// Reads a plain argument as `T` (a missing one is `undefined`, named in the error).
+pub(crate) fn argument<T: FromJs>(env: &Env, name: &str, value: Arg<'_>) -> Result<T> {
+    let value = match value {
+        Some(value) => value,
+        None => ().into_unknown(env)?,
+    };
+    T::from_js(At::argument(env, name), value)
 }
 
 /// Reads a breaker name: a non-empty, well-formed string.
-pub(crate) fn read_name(env: &Env, name: Option<Unknown<'_>>) -> Result<String> {
-    let name = read_string_argument(env, "name", name)?;
+pub(crate) fn read_name(env: &Env, name: Arg<'_>) -> Result<String> {
+    let name: String = argument(env, "name", name)?;
     neural_trader_resilience::validate_name(&name)
-        .map_err(|e| config_error(&e, Noun::Argument).into_napi_error(env))?;
+        .map_err(|e| At::argument(env, "name").error(&e))?;
     Ok(name)
 }
 
-/// Reads a string argument; a lone surrogate is refused rather than replaced.
-pub(crate) fn read_string_argument(
-    env: &Env,
-    argument: &'static str,
-    value: Option<Unknown<'_>>,
-) -> Result<String> {
-    match value {
-        Some(v) if v.get_type()? == ValueType::String => {
-            well_formed(env, argument, Noun::Argument, &v)
-        }
-        Some(v) => Err(invalid_type(
-            env,
-            argument,
-            Noun::Argument,
-            "of type string",
-            &v,
-        )),
-        None => {
-            let error = ConfigError::invalid_type(argument, "of type string", "undefined");
-            Err(config_error(&error, Noun::Argument).into_napi_error(env))
-        }
-    }
-}
-
-/// Reads a number argument.
-pub(crate) fn read_number_argument(
-    env: &Env,
-    argument: &'static str,
-    value: Option<Unknown<'_>>,
-) -> Result<f64> {
-    match value {
-        Some(v) if v.get_type()? == ValueType::Number => unsafe { v.cast::<f64>() },
-        Some(v) => Err(invalid_type(
-            env,
-            argument,
-            Noun::Argument,
-            "of type number",
-            &v,
-        )),
-        None => {
-            let error = ConfigError::invalid_type(argument, "of type number", "undefined");
-            Err(config_error(&error, Noun::Argument).into_napi_error(env))
-        }
-    }
-}
-
-/// A field type read from a JS value. `field` is the key, for error messages.
+/// A field or argument type read from a JS value (`at` names it in error messages).
 pub(crate) trait FromJs: Sized {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self>;
-}
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self>;
 
-/// A value as an error message shows it (plain numbers; nothing for strings, which may be
-/// secrets).
-pub(crate) trait Received {
+    /// The value as an error message shows it (plain numbers; nothing for strings, which may
+    /// be secrets).
     fn received(&self) -> String {
         String::new()
     }
 }
 
-fn expect(
-    env: &Env,
-    field: &str,
-    value: &Unknown<'_>,
-    ty: ValueType,
-    expected: &'static str,
-) -> Result<()> {
-    if value.get_type()? == ty {
-        Ok(())
-    } else {
-        Err(invalid_type(env, field, Noun::Option, expected, value))
-    }
-}
-
 impl FromJs for f64 {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        expect(env, field, &value, ValueType::Number, "of type number")?;
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        at.expect(&value, ValueType::Number, "of type number")?;
         unsafe { value.cast::<f64>() }
     }
-}
 
-impl Received for f64 {
     fn received(&self) -> String {
         number(*self)
     }
 }
 
 impl FromJs for bool {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        expect(env, field, &value, ValueType::Boolean, "of type boolean")?;
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        at.expect(&value, ValueType::Boolean, "of type boolean")?;
         unsafe { value.cast::<bool>() }
     }
-}
 
-impl Received for bool {
     fn received(&self) -> String {
         self.to_string()
     }
 }
 
 impl FromJs for String {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        expect(env, field, &value, ValueType::String, "of type string")?;
-        well_formed(env, field, Noun::Option, &value)
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        at.expect(&value, ValueType::String, "of type string")?;
+        at.string(&value)
     }
 }
-
-impl Received for String {}
 
 /// The most elements an array-of-strings option may have (checked before anything is read).
 pub(crate) const MAX_STRINGS: u32 = 1000;
@@ -311,37 +296,21 @@ pub(crate) const MAX_STRINGS: u32 = 1000;
 /// An array of strings (`safeQueryParams`, `secretHeaders`): `TypeError` if it is not one,
 /// `RangeError` past [`MAX_STRINGS`] elements, before allocating for them.
 impl FromJs for Vec<String> {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
         if value.get_type()? != ValueType::Object || !value.is_array()? {
-            return Err(invalid_type(
-                env,
-                field,
-                Noun::Option,
-                "an array of strings",
-                &value,
-            ));
+            return Err(at.invalid_type("an array of strings", &value));
         }
         let array: Object = unsafe { value.cast()? };
         let len = array.get_array_length()?;
         if len > MAX_STRINGS {
-            let error = ConfigError::out_of_range(
-                field.to_string(),
-                format!("an array of at most {MAX_STRINGS} strings"),
-                format!("an array of length {len}"),
-            );
-            return Err(config_error(&error, Noun::Option).into_napi_error(env));
+            let expected = format!("an array of at most {MAX_STRINGS} strings");
+            return Err(at.out_of_range(expected, format!("an array of length {len}")));
         }
         let mut out = Vec::with_capacity(len as usize);
         for i in 0..len {
             let item: Unknown = array.get_element(i)?;
             if item.get_type()? != ValueType::String {
-                return Err(invalid_type(
-                    env,
-                    field,
-                    Noun::Option,
-                    "an array of strings",
-                    &item,
-                ));
+                return Err(at.invalid_type("an array of strings", &item));
             }
             out.push(unsafe { item.cast::<String>()? });
         }
@@ -349,51 +318,29 @@ impl FromJs for Vec<String> {
     }
 }
 
-impl Received for Vec<String> {}
-
 /// A string option that must be one of `choices` (the value is shown when it is not: it
 /// names a choice, it is no secret).
-pub(crate) fn one_of<T: Copy>(
-    env: &Env,
-    field: &str,
-    value: Unknown<'_>,
-    choices: &[(&str, T)],
-) -> Result<T> {
-    let text = String::from_js(env, field, value)?;
+pub(crate) fn one_of<T: Copy>(at: At<'_>, value: Unknown<'_>, choices: &[(&str, T)]) -> Result<T> {
+    let text = String::from_js(at, value)?;
     match choices.iter().find(|(name, _)| *name == text) {
         Some(&(_, choice)) => Ok(choice),
         None => {
             let names: Vec<String> = choices.iter().map(|(n, _)| format!("'{n}'")).collect();
-            let expected = format!("one of {}", names.join(", "));
-            Err(invalid_value(
-                env,
-                field,
-                Noun::Option,
-                expected,
-                format!("{text:?}"),
-            ))
+            Err(at.invalid_value(format!("one of {}", names.join(", ")), format!("{text:?}")))
         }
     }
 }
 
 /// `number | false`: a duration that `false` disables.
 impl FromJs for Either<f64, bool> {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
         match value.get_type()? {
             ValueType::Number => Ok(Either::A(unsafe { value.cast::<f64>()? })),
             ValueType::Boolean if !unsafe { value.cast::<bool>()? } => Ok(Either::B(false)),
-            _ => Err(invalid_type(
-                env,
-                field,
-                Noun::Option,
-                "a number of milliseconds or false",
-                &value,
-            )),
+            _ => Err(at.invalid_type("a number of milliseconds or false", &value)),
         }
     }
-}
 
-impl Received for Either<f64, bool> {
     fn received(&self) -> String {
         match self {
             Either::A(n) => number(*n),
@@ -407,55 +354,56 @@ impl Received for Either<f64, bool> {
 pub(crate) struct OrNull<T>(pub(crate) Option<T>);
 
 impl<T: FromJs> FromJs for OrNull<T> {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
         if value.get_type()? == ValueType::Null {
             return Ok(Self(None));
         }
-        T::from_js(env, field, value).map(|v| Self(Some(v)))
+        T::from_js(at, value).map(|v| Self(Some(v)))
     }
 }
 
-impl<T> Received for OrNull<T> {}
+/// A string that `null` or `''` leave unset (an API key, a URL).
+impl ToField<Option<String>> for OrNull<String> {
+    fn to_field(&self) -> Option<String> {
+        self.0.clone().filter(|s| !s.is_empty())
+    }
+}
 
 /// An object of strings (headers, metadata, environment variables), in the object's key order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StringMap(pub(crate) Vec<(String, String)>);
 
 impl FromJs for StringMap {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        let Some(object) = read_object(env, field, Some(value))? else {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        let Some(object) = read_object(at.env, at.name, Some(value))? else {
             return Ok(Self::default());
         };
         let mut pairs = Vec::new();
-        for (name, value) in entries(env, field, &object)? {
+        for (name, value) in entries(at.env, at.name, &object)? {
             if value.get_type()? != ValueType::String {
-                return Err(invalid_type(
-                    env,
-                    field,
-                    Noun::Option,
-                    "an object of strings",
-                    &value,
-                ));
+                return Err(at.invalid_type("an object of strings", &value));
             }
-            pairs.push((name, well_formed(env, field, Noun::Option, &value)?));
+            pairs.push((name, at.string(&value)?));
         }
         Ok(Self(pairs))
     }
 }
 
-impl Received for StringMap {}
+impl ToField<Vec<(String, String)>> for StringMap {
+    fn to_field(&self) -> Vec<(String, String)> {
+        self.0.clone()
+    }
+}
 
-impl From<StringMap> for HashMap<String, String> {
-    fn from(map: StringMap) -> Self {
-        map.0.into_iter().collect()
+impl ToField<BTreeMap<String, String>> for StringMap {
+    fn to_field(&self) -> BTreeMap<String, String> {
+        self.0.iter().cloned().collect()
     }
 }
 
 /// A nested option set (the trading system's `marketData: { ... }`).
 impl<T: OptionSet> FromJs for T {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        read(env, field, Some(value))
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        read(at.env, at.name, Some(value))
     }
 }
-
-impl<T: OptionSet> Received for T {}

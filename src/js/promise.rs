@@ -8,22 +8,21 @@
 //! or the error object an argument reader made.
 
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
-use napi::{sys, Env, JsError, Result};
+use napi::{sys, Env, JsError};
+
+use super::Async;
 
 /// Runs `start` and returns its promise, or a promise rejected with what it failed with.
-pub(crate) fn promise<'env, V: ToNapiValue>(
-    env: &'env Env,
-    start: impl FnOnce() -> Result<PromiseRaw<'env, V>>,
-) -> Result<PromiseRaw<'env, V>> {
+pub(crate) fn promise<'e, V: ToNapiValue>(
+    env: &'e Env,
+    start: impl FnOnce() -> Async<'e, V>,
+) -> Async<'e, V> {
     start().or_else(|error| rejected(env, error))
 }
 
 /// A promise rejected with `error`: the pending exception if there is one (and it is cleared),
 /// else the JS value `error` holds or describes.
-pub(crate) fn rejected<'env, V: ToNapiValue>(
-    env: &'env Env,
-    error: napi::Error,
-) -> Result<PromiseRaw<'env, V>> {
+pub(crate) fn rejected<V: ToNapiValue>(env: &Env, error: napi::Error) -> Async<'_, V> {
     let raw = env.raw();
     let mut pending = false;
     // SAFETY: plain N-API calls on this env, on its thread.

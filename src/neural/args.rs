@@ -16,8 +16,9 @@ use neural_trader_clients::neural::builtin::MAX_CELLS;
 use neural_trader_resilience::ConfigError;
 
 use crate::js::describe::received;
-use crate::js::errors::{config_error, ErrorClass, JsErrorSpec, Noun};
-use crate::js::options::{invalid_type, invalid_value, read_string_argument};
+use crate::js::errors::JsErrorSpec;
+use crate::js::options::{argument, At};
+use crate::js::Arg;
 
 /// Elements reserved ahead at most: a sparse array's `length` says nothing of its size.
 const RESERVE_AT_MOST: usize = 4096;
@@ -32,9 +33,9 @@ fn as_array<'a>(value: &Unknown<'a>) -> Result<Option<(Object<'a>, u32)>> {
     Ok(Some((array, len)))
 }
 
-fn missing(env: &Env, argument: &'static str, expected: &'static str) -> napi::Error {
-    let error = ConfigError::invalid_type(argument, expected, "undefined");
-    config_error(&error, Noun::Argument).into_napi_error(env)
+/// A missing argument (`undefined` or `null`) that must be `expected`.
+fn missing(env: &Env, name: &'static str, expected: &'static str) -> napi::Error {
+    At::argument(env, name).error(&ConfigError::invalid_type(name, expected, "undefined"))
 }
 
 /// An array of numbers; `what` names it in messages (`features`, `data[3]`). More than `max`
@@ -46,21 +47,13 @@ pub(crate) fn numbers(
     max: u32,
 ) -> Result<Vec<f64>> {
     let Some((array, len)) = as_array(value)? else {
-        return Err(invalid_type(
-            env,
-            &what(),
-            Noun::Argument,
-            "an array of numbers",
-            value,
-        ));
+        return Err(At::argument(env, &what()).invalid_type("an array of numbers", value));
     };
     if len > max {
-        let error = ConfigError::out_of_range(
-            what(),
-            format!("an array of at most {max} numbers"),
-            format!("an array of length {len}"),
+        let expected = format!("an array of at most {max} numbers");
+        return Err(
+            At::argument(env, &what()).out_of_range(expected, format!("an array of length {len}"))
         );
-        return Err(config_error(&error, Noun::Argument).into_napi_error(env));
     }
     let mut out = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
     for i in 0..len {
@@ -71,8 +64,7 @@ pub(crate) fn numbers(
                 what(),
                 received(env, &item)
             );
-            let error = JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_TYPE", message);
-            return Err(error.into_napi_error(env));
+            return Err(JsErrorSpec::type_error("ERR_INVALID_ARG_TYPE", message).throw(env));
         }
         out.push(unsafe { item.cast::<f64>()? });
     }
@@ -80,37 +72,24 @@ pub(crate) fn numbers(
 }
 
 /// The features of one prediction: `number[]`.
-pub(crate) fn read_features(env: &Env, features: Option<Unknown<'_>>) -> Result<Vec<f64>> {
+pub(crate) fn read_features(env: &Env, features: Arg<'_>) -> Result<Vec<f64>> {
     match features {
         Some(value) => numbers(env, &value, &|| "features".to_string(), MAX_CELLS as u32),
         None => Err(missing(env, "features", "an array of numbers")),
     }
 }
 
-fn too_many_rows(env: &Env, name: &str, len: u32) -> napi::Error {
-    let error = ConfigError::out_of_range(
-        name.to_string(),
-        format!("an array of at most {MAX_CELLS} numbers in all"),
-        format!("an array of length {len}"),
-    );
-    config_error(&error, Noun::Argument).into_napi_error(env)
-}
-
 /// An array of arrays of numbers (`name` in messages), [`MAX_CELLS`] numbers at most in all.
 fn matrix(env: &Env, name: &'static str, value: &Unknown<'_>) -> Result<Vec<Vec<f64>>> {
+    let at = At::argument(env, name);
     let Some((array, len)) = as_array(value)? else {
-        return Err(invalid_type(
-            env,
-            name,
-            Noun::Argument,
-            "an array of arrays of numbers",
-            value,
-        ));
+        return Err(at.invalid_type("an array of arrays of numbers", value));
     };
     // Each row holds at least one number (an empty one is refused by the client), so more
     // rows than cells cannot fit either.
     if len as usize > MAX_CELLS {
-        return Err(too_many_rows(env, name, len));
+        let expected = format!("an array of at most {MAX_CELLS} numbers in all");
+        return Err(at.out_of_range(expected, format!("an array of length {len}")));
     }
     let mut left = MAX_CELLS as u32;
     let mut rows = Vec::with_capacity((len as usize).min(RESERVE_AT_MOST));
@@ -124,7 +103,7 @@ fn matrix(env: &Env, name: &'static str, value: &Unknown<'_>) -> Result<Vec<Vec<
 }
 
 /// The training rows: `number[][]`.
-pub(crate) fn read_data(env: &Env, data: Option<Unknown<'_>>) -> Result<Vec<Vec<f64>>> {
+pub(crate) fn read_data(env: &Env, data: Arg<'_>) -> Result<Vec<Vec<f64>>> {
     match data {
         Some(value) => matrix(env, "data", &value),
         None => Err(missing(env, "data", "an array of arrays of numbers")),
@@ -133,46 +112,28 @@ pub(crate) fn read_data(env: &Env, data: Option<Unknown<'_>>) -> Result<Vec<Vec<
 
 /// The labels: `number[]` (one output) or `number[][]` (a row of outputs per row of data),
 /// told apart by the first element.
-pub(crate) fn read_labels(env: &Env, labels: Option<Unknown<'_>>) -> Result<Vec<Vec<f64>>> {
+pub(crate) fn read_labels(env: &Env, labels: Arg<'_>) -> Result<Vec<Vec<f64>>> {
     const EXPECTED: &str = "an array of numbers or of arrays of numbers";
     let Some(value) = labels else {
         return Err(missing(env, "labels", EXPECTED));
     };
     let Some((array, len)) = as_array(&value)? else {
-        return Err(invalid_type(
-            env,
-            "labels",
-            Noun::Argument,
-            EXPECTED,
-            &value,
-        ));
+        return Err(At::argument(env, "labels").invalid_type(EXPECTED, &value));
     };
-    if len > 0 {
-        let first: Unknown = array.get_element(0)?;
-        if as_array(&first)?.is_some() {
-            return matrix(env, "labels", &value);
-        }
+    if len > 0 && as_array(&array.get_element::<Unknown>(0)?)?.is_some() {
+        return matrix(env, "labels", &value);
     }
-    Ok(
-        numbers(env, &value, &|| "labels".to_string(), MAX_CELLS as u32)?
-            .into_iter()
-            .map(|v| vec![v])
-            .collect(),
-    )
+    let labels = numbers(env, &value, &|| "labels".to_string(), MAX_CELLS as u32)?;
+    Ok(labels.into_iter().map(|v| vec![v]).collect())
 }
 
 /// A file path: a non-empty, well-formed string without NUL characters (relative paths
 /// resolve against the process's working directory, as in `fs`).
-pub(crate) fn read_path(env: &Env, path: Option<Unknown<'_>>) -> Result<String> {
-    let path = read_string_argument(env, "path", path)?;
+pub(crate) fn read_path(env: &Env, path: Arg<'_>) -> Result<String> {
+    let path: String = argument(env, "path", path)?;
     if path.is_empty() || path.contains('\0') {
-        return Err(invalid_value(
-            env,
-            "path",
-            Noun::Argument,
-            "a non-empty string without NUL characters",
-            "",
-        ));
+        let expected = "a non-empty string without NUL characters";
+        return Err(At::argument(env, "path").invalid_value(expected, ""));
     }
     Ok(path)
 }

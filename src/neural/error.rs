@@ -3,22 +3,17 @@
 //! `CircuitTimeoutError` for a cancelled training, `HttpError` from a model server, and `Error`
 //! with a `code` for the rest (`ERR_MODEL_*`, `ERR_NOT_SUPPORTED`).
 
-use napi::Env;
+use neural_trader_clients::http::ApiError;
 use neural_trader_clients::neural::NeuralError;
 
-use crate::http::error::Failure as HttpFailure;
+use crate::http::error::CarriesApi;
 use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Prop};
 
-/// A failed call of the model, on its way to the JS thread.
-pub(crate) struct Failure(pub(crate) NeuralError);
-
-impl Failure {
-    /// The JS error, made on the JS thread (an `HttpError` carries the answer's headers and
-    /// body, which need the environment).
-    pub(crate) fn into_js(self, env: &Env) -> napi::Error {
-        match self.0 {
-            NeuralError::Remote(api) => HttpFailure::from(api).into_js(env),
-            other => other.into_js_error().into_napi_error(env),
+impl CarriesApi for NeuralError {
+    fn api_mut(&mut self) -> Option<&mut ApiError> {
+        match self {
+            NeuralError::Remote(api) => Some(api),
+            _ => None,
         }
     }
 }

@@ -1,11 +1,8 @@
 //! The `NeuralCircuitBreaker` class: a model behind a circuit breaker. The built-in model (a
 //! small feed-forward regressor, candle-nn) trains on a blocking thread of the binding's Tokio
 //! runtime, off the JS thread; a remote model is reached over HTTP (Open Inference Protocol v2
-//! or TensorFlow Serving REST).
-//!
-//! Every method but the constructor returns a Promise; bad arguments reject it (never throw)
-//! with a `TypeError` / `RangeError`, as `ApiCircuitBreaker` requests do. Options are in
-//! `options.rs`, array and path arguments in `args.rs`, errors in `error.rs`.
+//! or TensorFlow Serving REST). Options are in `options.rs`, array and path arguments in
+//! `args.rs`, errors in `error.rs`.
 
 use std::sync::Arc;
 
@@ -13,22 +10,22 @@ mod args;
 mod error;
 mod options;
 
-use napi::bindgen_prelude::PromiseRaw;
-use napi::{Env, Result, Unknown};
+use napi::{Env, Result};
 use napi_derive::napi;
 use neural_trader_clients::neural::{self as client, Backend, NeuralError, RemoteProtocol};
 use neural_trader_resilience as core;
 
 use self::args::{read_data, read_features, read_labels, read_path};
-use self::error::Failure;
-pub(crate) use self::options::{neural_options, NeuralModelOptions};
+pub(crate) use self::options::{neural_options, AllNeuralOptions};
 use self::options::{
     read_neural_options, read_train_options, NeuralModelDimensions, NeuralTrainResult,
 };
 use crate::breaker::breaker_accessors;
-use crate::js::errors::IntoJsError;
+use crate::http::error::Failure;
+use crate::js::errors::OrThrow;
 use crate::js::options::read_name;
 use crate::js::promise::promise;
+use crate::js::{Arg, Async};
 use crate::runtime::{spawn, FirstPoll};
 
 /// A model behind a circuit breaker: predictions (and trainings of the built-in model) are
@@ -42,11 +39,7 @@ pub struct NeuralCircuitBreaker {
 
 /// Runs `future` and settles a promise with `convert` of its value. All of it runs on the
 /// runtime: the built-in model's forward pass computes before its first wait.
-fn settle<'env, T, V, Fut, C>(
-    env: &'env Env,
-    future: Fut,
-    convert: C,
-) -> Result<PromiseRaw<'env, V>>
+fn settle<'e, T, V, Fut, C>(env: &'e Env, future: Fut, convert: C) -> Async<'e, V>
 where
     T: Send + 'static,
     V: napi::bindgen_prelude::ToNapiValue,
@@ -56,9 +49,8 @@ where
     spawn(
         env,
         FirstPoll::Runtime,
-        async move { future.await.map_err(Failure) },
+        async move { future.await.map_err(Failure::from) },
         move |_, value| Ok(convert(value)),
-        |env, failure: Failure| failure.into_js(env),
     )
 }
 
@@ -83,16 +75,14 @@ impl NeuralCircuitBreaker {
         constructor,
         ts_args_type = "modelName: string, options?: NeuralCircuitBreakerOptions"
     )]
-    pub fn new(env: Env, model_name: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
+    pub fn new(env: Env, model_name: Arg, options: Arg) -> Result<Self> {
         let name = read_name(&env, model_name)?;
         let options = read_neural_options(&env, &name, options)?;
-        let breaker = core::CircuitBreaker::try_new(name.as_str(), options.breaker)
-            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
+        let breaker =
+            core::CircuitBreaker::try_new(name.as_str(), options.breaker).or_throw(&env)?;
         let inner = client::NeuralCircuitBreaker::with_breaker(Arc::new(breaker), options)
-            .map_err(|e| e.into_js_error().into_napi_error(&env))?;
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+            .or_throw(&env)?;
+        Ok(Self::wrap(Arc::new(inner)))
     }
 
     /// Where predictions come from: the built-in model, or a server speaking `'v2'` or
@@ -133,26 +123,22 @@ impl NeuralCircuitBreaker {
         ts_args_type = "data: readonly (readonly number[])[], labels: readonly number[] | readonly (readonly number[])[], options?: NeuralTrainOptions",
         ts_return_type = "Promise<NeuralTrainResult>"
     )]
-    pub fn train<'env>(
+    pub fn train<'e>(
         &self,
-        env: &'env Env,
-        data: Option<Unknown<'env>>,
-        labels: Option<Unknown<'env>>,
-        options: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, NeuralTrainResult>> {
+        env: &'e Env,
+        data: Arg<'e>,
+        labels: Arg<'e>,
+        options: Arg<'e>,
+    ) -> Async<'e, NeuralTrainResult> {
         promise(env, || {
-            let data = read_data(env, data)?;
-            let labels = read_labels(env, labels)?;
+            let (data, labels) = (read_data(env, data)?, read_labels(env, labels)?);
             let options = read_train_options(env, options)?;
             let inner = Arc::clone(&self.inner);
-            settle(
-                env,
-                async move { inner.train_with(data, labels, options).await },
-                |report| NeuralTrainResult {
-                    loss: report.loss,
-                    epochs: report.epochs,
-                },
-            )
+            let training = async move { inner.train_with(data, labels, options).await };
+            settle(env, training, |r| NeuralTrainResult {
+                loss: r.loss,
+                epochs: r.epochs,
+            })
         })
     }
 
@@ -165,14 +151,9 @@ impl NeuralCircuitBreaker {
         ts_args_type = "features: readonly number[]",
         ts_return_type = "Promise<number[]>"
     )]
-    pub fn predict<'env>(
-        &self,
-        env: &'env Env,
-        features: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, Vec<f64>>> {
+    pub fn predict<'e>(&self, env: &'e Env, features: Arg<'e>) -> Async<'e, Vec<f64>> {
         promise(env, || {
-            let features = read_features(env, features)?;
-            let inner = Arc::clone(&self.inner);
+            let (features, inner) = (read_features(env, features)?, Arc::clone(&self.inner));
             settle(env, async move { inner.predict(features).await }, |v| v)
         })
     }
@@ -181,14 +162,9 @@ impl NeuralCircuitBreaker {
     /// standardisation), written off the JS thread and renamed into place. Rejects with
     /// `ERR_MODEL_NOT_TRAINED` or `ERR_MODEL_IO`. Not a breaker call.
     #[napi(ts_args_type = "path: string", ts_return_type = "Promise<void>")]
-    pub fn save<'env>(
-        &self,
-        env: &'env Env,
-        path: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, ()>> {
+    pub fn save<'e>(&self, env: &'e Env, path: Arg<'e>) -> Async<'e, ()> {
         promise(env, || {
-            let path = read_path(env, path)?;
-            let inner = Arc::clone(&self.inner);
+            let (path, inner) = (read_path(env, path)?, Arc::clone(&self.inner));
             settle(env, async move { inner.save(path).await }, |()| ())
         })
     }
@@ -197,14 +173,9 @@ impl NeuralCircuitBreaker {
     /// Rejects with `ERR_MODEL_FILE` for a file that is not a saved model (the model in use
     /// stays) or `ERR_MODEL_IO`. Not a breaker call: it does not close an open circuit.
     #[napi(ts_args_type = "path: string", ts_return_type = "Promise<void>")]
-    pub fn load<'env>(
-        &self,
-        env: &'env Env,
-        path: Option<Unknown<'env>>,
-    ) -> Result<PromiseRaw<'env, ()>> {
+    pub fn load<'e>(&self, env: &'e Env, path: Arg<'e>) -> Async<'e, ()> {
         promise(env, || {
-            let path = read_path(env, path)?;
-            let inner = Arc::clone(&self.inner);
+            let (path, inner) = (read_path(env, path)?, Arc::clone(&self.inner));
             settle(env, async move { inner.load(path).await }, |()| ())
         })
     }
@@ -214,18 +185,13 @@ impl NeuralCircuitBreaker {
     /// dropped. The built-in model holds no connection: nothing to close. Calling it again
     /// resolves at once. `await using` calls it too.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
-        promise(env, || {
-            let inner = Arc::clone(&self.inner);
-            settle(
-                env,
-                async move {
-                    inner.close().await;
-                    Ok(())
-                },
-                |()| (),
-            )
-        })
+    pub fn close<'e>(&self, env: &'e Env) -> Async<'e, ()> {
+        let inner = Arc::clone(&self.inner);
+        let close = async move {
+            inner.close().await;
+            Ok(())
+        };
+        promise(env, || settle(env, close, |()| ()))
     }
 }
 

@@ -6,13 +6,13 @@ use napi::{Env, JsValue, Result, Unknown, ValueType};
 use napi_derive::napi;
 use neural_trader_binding_derive::OptionSet;
 use neural_trader_clients::neural::{NeuralOptions, RemoteOptions, RemoteProtocol, TrainOptions};
-use neural_trader_resilience::ConfigError;
 
-use crate::breaker::{count, millis, CircuitBreakerOptions};
-use crate::js::errors::{ErrorClass, IntoJsError, JsErrorSpec, Noun};
+use crate::breaker::{count, CircuitBreakerOptions};
+use crate::js::errors::{JsErrorSpec, OrThrow};
 use crate::js::options::{
-    given, invalid_type, invalid_value, one_of, read, Both, FromJs, Received, StringMap,
+    given, one_of, read, At, Both, FromJs, Merge, OptionSet, StringMap, ToField,
 };
+use crate::js::Arg;
 
 /// The options of a `NeuralCircuitBreaker` beside the circuit breaker's (all but
 /// `timeout`: a prediction and a training have deadlines of their own). Durations are in
@@ -20,7 +20,7 @@ use crate::js::options::{
 /// with it, a model server.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a NeuralCircuitBreaker option")]
+#[option_set(what = "a NeuralCircuitBreaker option", into = NeuralOptions)]
 pub struct NeuralModelOptions {
     /// The deadline of a prediction, in ms (default 30000). An overrun rejects with
     /// `CircuitTimeoutError` and counts as a failure.
@@ -30,7 +30,15 @@ pub struct NeuralModelOptions {
     /// in use.
     pub train_timeout: Option<f64>,
     /// The base URL of a model server (`http://127.0.0.1:8000`): predictions go there.
+    #[option(skip)]
     pub endpoint: Option<String>,
+}
+
+/// The options of a `NeuralCircuitBreaker` that apply to a model server (with `endpoint`).
+#[napi(object, object_to_js = false, object_from_js = false)]
+#[derive(Default, OptionSet)]
+#[option_set(what = "a NeuralCircuitBreaker option", into = RemoteOptions)]
+pub struct NeuralRemoteOptions {
     /// The protocol the server speaks: `'v2'` (Open Inference Protocol: Triton, KServe,
     /// MLServer; the default) or `'tfserving'` (TensorFlow Serving REST).
     #[napi(ts_type = "'v2' | 'tfserving'")]
@@ -54,7 +62,7 @@ pub struct NeuralModelOptions {
 /// Options of `train(data, labels, options)`.
 #[napi(object, object_to_js = false, object_from_js = false)]
 #[derive(Default, OptionSet)]
-#[option_set(what = "a training option")]
+#[option_set(what = "a training option", into = TrainOptions)]
 pub struct NeuralTrainOptions {
     /// Passes over the training data (default 200; an integer from 1 to 1000000).
     pub epochs: Option<f64>,
@@ -85,15 +93,17 @@ pub struct NeuralModelDimensions {
     pub outputs: u32,
 }
 
+/// Every option of a `NeuralCircuitBreaker`: the model's, a model server's, the breaker's.
+pub(crate) type AllNeuralOptions =
+    Both<NeuralModelOptions, Both<NeuralRemoteOptions, CircuitBreakerOptions>>;
+
 /// Reads the options of `new NeuralCircuitBreaker(modelName, options)`.
 pub(crate) fn read_neural_options(
     env: &Env,
     model_name: &str,
-    options: Option<Unknown<'_>>,
+    options: Arg<'_>,
 ) -> Result<NeuralOptions> {
-    let Both(own, breaker): Both<NeuralModelOptions, CircuitBreakerOptions> =
-        crate::js::options::read(env, "options", options)?;
-    neural_options(env, model_name, own, &breaker)
+    neural_options(env, model_name, read(env, "options", options)?)
 }
 
 /// The client's options: these and the breaker's (but its `timeout`) over the defaults,
@@ -101,106 +111,64 @@ pub(crate) fn read_neural_options(
 pub(crate) fn neural_options(
     env: &Env,
     model_name: &str,
-    own: NeuralModelOptions,
-    breaker: &CircuitBreakerOptions,
+    options: AllNeuralOptions,
 ) -> Result<NeuralOptions> {
+    let Both(own, Both(remote, breaker)) = &options;
     if breaker.timeout.is_some() {
-        return Err(invalid_value(
-            env,
-            "timeout",
-            Noun::Option,
-            "left out: a NeuralCircuitBreaker has \"predictTimeout\" and \"trainTimeout\"",
-            "",
-        ));
+        let expected =
+            "left out: a NeuralCircuitBreaker has \"predictTimeout\" and \"trainTimeout\"";
+        return Err(At::option(env, "timeout").invalid_value(expected, ""));
     }
-    let remote_only = [
-        ("protocol", own.protocol.is_some()),
-        ("model", own.model.is_some()),
-        ("version", own.version.is_some()),
-        ("headers", own.headers.is_some()),
-        ("connectTimeout", own.connect_timeout.is_some()),
-        ("proxyFromEnv", own.proxy_from_env.is_some()),
-    ];
-    if own.endpoint.is_none() {
-        if let Some((key, _)) = remote_only.iter().find(|(_, given)| *given) {
-            let message =
-                format!("The option \"{key}\" applies to a model server: give \"endpoint\" too");
-            return Err(
-                JsErrorSpec::new(ErrorClass::TypeError, "ERR_INVALID_ARG_VALUE", message)
-                    .into_napi_error(env),
-            );
-        }
+    if let (None, Some(key)) = (&own.endpoint, remote.first_given()) {
+        let message =
+            format!("The option \"{key}\" applies to a model server: give \"endpoint\" too");
+        return Err(JsErrorSpec::type_error("ERR_INVALID_ARG_VALUE", message).throw(env));
     }
-    own.options(breaker, model_name)
-        .map_err(|e| e.into_js_error().into_napi_error(env))
-}
-
-impl NeuralModelOptions {
-    fn options(
-        self,
-        breaker: &CircuitBreakerOptions,
-        model_name: &str,
-    ) -> std::result::Result<NeuralOptions, ConfigError> {
-        let mut o = NeuralOptions::default();
-        o.breaker = breaker.config(o.breaker)?;
-        if let Some(ms) = self.predict_timeout {
-            o.predict_timeout = millis(ms);
-        }
-        if let Some(ms) = self.train_timeout {
-            o.train_timeout = millis(ms);
-        }
-        if let Some(endpoint) = self.endpoint.clone() {
-            let mut r = RemoteOptions::new(
-                endpoint,
-                self.protocol.as_ref().map_or(RemoteProtocol::V2, |p| p.0),
-                self.model.clone().unwrap_or_else(|| model_name.to_string()),
-            );
-            r.version = self.version.as_ref().map(|v| v.0.clone());
-            r.headers = self.headers.clone().map(|h| h.0).unwrap_or_default();
-            if let Some(ms) = self.connect_timeout {
-                r.connect_timeout = millis(ms);
-            }
-            if let Some(proxy) = self.proxy_from_env {
-                r.proxy_from_env = proxy;
-            }
-            o.remote = Some(r);
-        }
-        o.validate().map_err(|e| given(e, &self))?;
-        Ok(o)
+    let mut o = NeuralOptions::default();
+    o.breaker = breaker.config(o.breaker).or_throw(env)?;
+    own.merge(&mut o);
+    if let Some(endpoint) = &own.endpoint {
+        let mut r =
+            RemoteOptions::new(endpoint.clone(), RemoteProtocol::V2, model_name.to_string());
+        remote.merge(&mut r);
+        o.remote = Some(r);
     }
+    o.validate().map_err(|e| given(e, &options)).or_throw(env)?;
+    Ok(o)
 }
 
 /// Reads the options of `train(data, labels, options)`.
-pub(crate) fn read_train_options(env: &Env, options: Option<Unknown<'_>>) -> Result<TrainOptions> {
+pub(crate) fn read_train_options(env: &Env, options: Arg<'_>) -> Result<TrainOptions> {
     let given_options: NeuralTrainOptions = read(env, "options", options)?;
     let mut o = TrainOptions::default();
-    if let Some(n) = given_options.epochs {
-        o.epochs = count(n);
-    }
-    if let Some(rate) = given_options.learning_rate {
-        o.learning_rate = rate;
-    }
-    if let Some(Widths(widths)) = &given_options.hidden_sizes {
-        o.hidden_sizes = widths.iter().map(|&n| count(n) as usize).collect();
-    }
-    o.validate().map_err(|e| {
-        given(e, &given_options)
-            .into_js_error()
-            .into_napi_error(env)
-    })?;
+    given_options.merge(&mut o);
+    o.validate()
+        .map_err(|e| given(e, &given_options))
+        .or_throw(env)?;
     Ok(o)
 }
 
 /// `'v2'` or `'tfserving'`.
+#[derive(Clone, Copy)]
 pub(crate) struct Protocol(RemoteProtocol);
 
 impl FromJs for Protocol {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        let choices = [
-            ("v2", RemoteProtocol::V2),
-            ("tfserving", RemoteProtocol::TfServing),
-        ];
-        one_of(env, field, value, &choices).map(Protocol)
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        one_of(
+            at,
+            value,
+            &[
+                ("v2", RemoteProtocol::V2),
+                ("tfserving", RemoteProtocol::TfServing),
+            ],
+        )
+        .map(Protocol)
+    }
+}
+
+impl ToField<RemoteProtocol> for Protocol {
+    fn to_field(&self) -> RemoteProtocol {
+        self.0
     }
 }
 
@@ -208,66 +176,55 @@ impl FromJs for Protocol {
 pub(crate) struct Version(String);
 
 impl FromJs for Version {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
         match value.get_type()? {
-            ValueType::String => String::from_js(env, field, value).map(Version),
+            ValueType::String => String::from_js(at, value).map(Version),
             ValueType::Number => {
                 let n = unsafe { value.cast::<f64>()? };
                 if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
-                    let error = ConfigError::out_of_range(
-                        field.to_string(),
-                        "a non-negative integer",
-                        crate::js::describe::number(n),
+                    return Err(
+                        at.out_of_range("a non-negative integer", crate::js::describe::number(n))
                     );
-                    return Err(error.into_js_error().into_napi_error(env));
                 }
                 Ok(Version(format!("{}", n as u64)))
             }
-            _ => Err(invalid_type(
-                env,
-                field,
-                Noun::Option,
-                "a string or an integer",
-                &value,
-            )),
+            _ => Err(at.invalid_type("a string or an integer", &value)),
         }
+    }
+}
+
+impl ToField<Option<String>> for Version {
+    fn to_field(&self) -> Option<String> {
+        Some(self.0.clone())
     }
 }
 
 /// Hidden layer widths: an array of numbers (ranges: `TrainOptions::validate`).
 pub(crate) struct Widths(Vec<f64>);
 
-impl FromJs for Widths {
-    fn from_js(env: &Env, field: &str, value: Unknown<'_>) -> Result<Self> {
-        if !value.is_array()? {
-            return Err(invalid_type(
-                env,
-                field,
-                Noun::Option,
-                "an array of integers",
-                &value,
-            ));
-        }
-        super::args::numbers(env, &value, &|| field.to_string(), MAX_WIDTHS).map(Widths)
-    }
-}
-
 /// More widths than this are refused before they are read (16 are allowed).
 const MAX_WIDTHS: u32 = 1024;
 
-impl Received for Widths {
+impl FromJs for Widths {
+    fn from_js(at: At<'_>, value: Unknown<'_>) -> Result<Self> {
+        if !value.is_array()? {
+            return Err(at.invalid_type("an array of integers", &value));
+        }
+        super::args::numbers(at.env, &value, &|| at.name.to_string(), MAX_WIDTHS).map(Widths)
+    }
+
     fn received(&self) -> String {
-        format!(
-            "[{}]",
-            self.0
-                .iter()
-                .map(|n| crate::js::describe::number(*n))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        let widths: Vec<String> = self
+            .0
+            .iter()
+            .map(|n| crate::js::describe::number(*n))
+            .collect();
+        format!("[{}]", widths.join(", "))
     }
 }
 
-impl Received for Protocol {}
-
-impl Received for Version {}
+impl ToField<Vec<usize>> for Widths {
+    fn to_field(&self) -> Vec<usize> {
+        self.0.iter().map(|&n| count(n) as usize).collect()
+    }
+}

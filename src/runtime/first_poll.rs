@@ -29,19 +29,8 @@ thread_local! {
 /// Hands `job` to the JS thread: directly when the task finished during its first poll on that
 /// thread, through the channel otherwise.
 pub(super) fn deliver(channel: &Channel, job: Job) {
-    if POLLING_INLINE.with(Cell::get) {
-        let job = READY_JOB.with(|slot| {
-            let mut slot = slot.borrow_mut();
-            if slot.is_none() {
-                *slot = Some(job);
-                None
-            } else {
-                Some(job)
-            }
-        });
-        if let Some(job) = job {
-            channel.send(job);
-        }
+    if POLLING_INLINE.with(Cell::get) && READY_JOB.with(|slot| slot.borrow().is_none()) {
+        READY_JOB.with(|slot| *slot.borrow_mut() = Some(job));
     } else {
         channel.send(job);
     }
@@ -95,10 +84,7 @@ impl<F> Drop for FirstPollTask<F> {
 }
 
 /// Polls `task` once on this (JS) thread inside the runtime's context, then leaves it to the
-/// runtime. An operation that completes without waiting (an open circuit, a bad argument) never
-/// leaves the JS thread; one that waits on a socket sends its request from here and continues
-/// on the runtime thread that sees the reply, so the JS thread wakes no runtime thread to start
-/// it.
+/// runtime (see the module docs).
 pub(super) fn start<F: Future<Output = ()> + Send + 'static>(env: sys::napi_env, task: F) {
     let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::current);
     heartbeat::keep_alive(&runtime);

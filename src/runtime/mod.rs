@@ -21,6 +21,7 @@ use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{Env, Error, Result, Status};
 
 use crate::js::errors::{reject, IntoJsError};
+use crate::js::Async;
 use channel::{promise, Job, Settle};
 use first_poll::{deliver, start};
 
@@ -35,24 +36,33 @@ pub(crate) enum FirstPoll {
     Runtime,
 }
 
+/// What an operation's error becomes on the JS thread: the error its promise rejects with.
+pub(crate) trait Rejection: Send + 'static {
+    fn reject(self, env: &Env) -> Error;
+}
+
+impl<E: IntoJsError + Send + 'static> Rejection for E {
+    fn reject(self, env: &Env) -> Error {
+        reject(env, self)
+    }
+}
+
 /// Runs `future` and returns a promise that resolves with `convert(value)` (run on the JS
-/// thread) or rejects with `reject(error)` (also on the JS thread). The first poll runs where
-/// `first_poll` says, the rest on the binding's Tokio runtime. A panic in the future or in
-/// `convert` rejects the promise with an `Error`.
-pub(crate) fn spawn<'env, T, E, F, V, C, R>(
+/// thread) or rejects with its error's [`Rejection`] (also on the JS thread). The first poll
+/// runs where `first_poll` says, the rest on the binding's Tokio runtime. A panic in the future
+/// or in `convert` rejects the promise with an `Error`.
+pub(crate) fn spawn<'env, T, E, F, V, C>(
     env: &'env Env,
     first_poll: FirstPoll,
     future: F,
     convert: C,
-    reject: R,
-) -> Result<PromiseRaw<'env, V>>
+) -> Async<'env, V>
 where
     T: Send + 'static,
-    E: Send + 'static,
+    E: Rejection,
     F: Future<Output = std::result::Result<T, E>> + Send + 'static,
     V: ToNapiValue,
     C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
-    R: FnOnce(&'env Env, E) -> Error + Send + 'static,
 {
     let (promise, channel, deferred) = promise(env)?;
     // The task: runs `future` (catching a panic) and delivers the job that settles the promise.
@@ -64,7 +74,7 @@ where
             let env: &'env Env = unsafe { &*(env as *const Env) };
             match outcome {
                 Ok(Ok(value)) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
-                Ok(Err(error)) => Err(reject(env, error)),
+                Ok(Err(error)) => Err(error.reject(env)),
                 Err(_) => Err(Error::new(
                     Status::GenericFailure,
                     "internal error: the operation panicked",
@@ -80,19 +90,14 @@ where
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 
-/// [`spawn`] for an I/O client's operation (its first poll runs on the JS thread): the promise
-/// resolves with `convert(value)` or rejects with the error as its JS class.
-pub(crate) fn spawn_io<'env, T, E, F, V, C>(
-    env: &'env Env,
-    future: F,
-    convert: C,
-) -> Result<PromiseRaw<'env, V>>
+/// [`spawn`] for an I/O client's operation (its first poll runs on the JS thread).
+pub(crate) fn spawn_io<'env, T, E, F, V, C>(env: &'env Env, future: F, convert: C) -> Async<'env, V>
 where
     T: Send + 'static,
-    E: IntoJsError + Send + 'static,
+    E: Rejection,
     F: Future<Output = std::result::Result<T, E>> + Send + 'static,
     V: ToNapiValue,
     C: FnOnce(&'env Env, T) -> Result<V> + Send + 'static,
 {
-    spawn(env, FirstPoll::JsThread, future, convert, reject::<E>)
+    spawn(env, FirstPoll::JsThread, future, convert)
 }
