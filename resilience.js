@@ -93,6 +93,9 @@ const internal = new Set([
   '__sharedLayout',
   '__setJsHelpers',
   '__skipTime',
+  '__clockWords',
+  '__clockKeep',
+  '__clockRun',
 ])
 const publicExports = {}
 for (const key of Object.keys(binding)) {

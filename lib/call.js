@@ -199,11 +199,11 @@ function run(path, fn, token) {
 
 /** A call waiting for `fn`'s promise or its deadline: an entry of the wheel (lib/deadline.js). */
 class TimedCall {
-  constructor(path, token) {
+  constructor(path, token, resolve, reject) {
     this.path = path
     this.token = token
-    this.resolve = null
-    this.reject = null
+    this.resolve = resolve
+    this.reject = reject
     this.bucket = null
     this.index = 0
   }
@@ -218,26 +218,36 @@ class TimedCall {
   }
 }
 
+// The executor of every timed call's promise: module-level, so that making the promise creates
+// no closure; it hands the resolving functions over through these two variables.
+let capturedResolve = null
+let capturedReject = null
+function capture(resolve, reject) {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
+function timedSettled(timed, value) {
+  if (unschedule(timed)) {
+    report(timed.path, timed.token, true)
+    timed.resolve(value)
+  }
+}
+
+function timedFailed(timed, error) {
+  if (unschedule(timed)) {
+    report(timed.path, timed.token, false)
+    timed.reject(error)
+  }
+}
+
 function withTimeout(path, promise, token) {
-  const timed = new TimedCall(path, token)
-  const outer = new Promise((resolve, reject) => {
-    timed.resolve = resolve
-    timed.reject = reject
-  })
+  const outer = new Promise(capture)
+  const timed = new TimedCall(path, token, capturedResolve, capturedReject)
   schedule(timed, path.ticks, path.timeout)
   promise.then(
-    (value) => {
-      if (unschedule(timed)) {
-        report(path, token, true)
-        timed.resolve(value)
-      }
-    },
-    (error) => {
-      if (unschedule(timed)) {
-        report(path, token, false)
-        timed.reject(error)
-      }
-    },
+    (value) => timedSettled(timed, value),
+    (error) => timedFailed(timed, error),
   )
   return outer
 }

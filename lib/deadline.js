@@ -28,7 +28,7 @@
 //
 // Imports: lib/clock.js.
 
-const { fakeClock, fakeNow, realNow, realTimers } = require('./clock.js')
+const { fakeClock, fakeNow, realTimers, coarseNow, keepClock, runClock } = require('./clock.js')
 
 const TICK_MS = 10
 
@@ -46,8 +46,20 @@ const FAKE = Object.freeze([])
 let fakeTimedBy
 const fakeTimed = new Map()
 
-function currentTick() {
-  return Math.floor(realNow() / TICK_MS)
+// True while the shared clock was last seen lagging the exact clock by more than half a tick
+// (its thread starved of CPU): deadlines then read the exact clock, so that none is set early.
+let lagging = false
+
+// The tick a deadline counts from: on the shared clock, which may lag the exact one (never lead
+// it); `schedule` adds a tick of margin, so a lag under a tick never makes a deadline early.
+function scheduleTick() {
+  return Math.floor((lagging ? keepClock() : coarseNow()) / TICK_MS)
+}
+
+// The exact tick, from `exact` (the exact clock read after `coarse`, the shared one).
+function exactTick(coarse, exact) {
+  lagging = exact - coarse > TICK_MS / 2
+  return Math.floor(exact / TICK_MS)
 }
 
 /** Times `entry` out `ms` milliseconds from now (`ticks` ticks of the wheel). */
@@ -59,7 +71,7 @@ function schedule(entry, ticks, ms) {
     return
   }
   if (timer === null) start()
-  const due = currentTick() + ticks
+  const due = scheduleTick() + ticks
   let bucket = lastBucket
   if (due !== lastDue || bucket === null) {
     bucket = buckets.get(due)
@@ -79,7 +91,9 @@ function schedule(entry, ticks, ms) {
 // Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
 function start() {
   const { setInterval, clearInterval } = realTimers()
-  expiredUpTo = currentTick()
+  // The word was just refreshed (its thread may have been parked): it does not lag.
+  const exact = runClock(true)
+  expiredUpTo = exactTick(exact, exact)
   clearTimer = clearInterval
   timer = setInterval(onTick, TICK_MS)
 }
@@ -105,7 +119,8 @@ function unschedule(entry) {
 }
 
 function onTick() {
-  const now = currentTick()
+  const coarse = coarseNow()
+  const now = exactTick(coarse, keepClock())
   while (expiredUpTo < now && pending > 0) {
     expiredUpTo++
     const expired = buckets.get(expiredUpTo)
@@ -114,6 +129,7 @@ function onTick() {
   if (pending === 0) {
     clearTimer(timer)
     timer = null
+    runClock(false)
     buckets.clear()
     lastDue = -1
     lastBucket = null
