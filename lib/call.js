@@ -51,20 +51,23 @@ const FAST = -2
 // The fast-success counter (an Int32 slot) is folded into the core's 64-bit totals from here on.
 const FOLD_AT = 0x3fffffff
 
-/** Per-breaker state of the call path, made on the first call of each JS wrapper. */
+/** Per-breaker state of the call path, made on the first call of each JS wrapper. What only
+ * failures, rejections and timeouts need (the native handle, the name, the messages) is made
+ * when first needed: a breaker that only ever succeeds keeps none of it (bench/memory.js). */
 class CallPath {
   constructor(breaker) {
-    this.handle = breaker.__handle()
-    this.name = breaker.name
-    const { timeout } = breaker.options
-    this.timeout = timeout === false ? 0 : timeout
+    this.breaker = breaker
+    this.handle = null // handleOf
+    const options = breaker.options
+    this.timeout = options.timeout === false ? 0 : options.timeout
     this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
-    this.stackTrace = breaker.options.stackTrace !== false
-    this.openMessage = null // made on the first rejection (openMessage)
-    this.timeoutMessage = `Circuit breaker '${this.name}' timed out after ${this.timeout} ms`
+    this.stackTrace = options.stackTrace !== false
+    this.openMessage = null // openMessage
     try {
-      this.words = new Int32Array(breakerWords(this.handle))
-    } catch {
+      // The handle only lends the words their breaker: it is dropped once they are mapped.
+      this.words = new Int32Array(breakerWords(breaker.__handle()))
+    } catch (error) {
+      if (isWrongReceiver(error)) throw error
       // The runtime forbids external buffers: a state slot that never reads CLOSED sends every
       // call through the native path, which is slower but exact.
       this.words = new Int32Array([1, 0, 0, 0])
@@ -75,10 +78,16 @@ class CallPath {
     }
     this.onError = (error) => {
       followFakeTime()
-      breakerComplete(this.handle, 0, false)
+      breakerComplete(handleOf(this), 0, false)
       throw error
     }
   }
+}
+
+/** The handle the native half of the call path takes, made on first use. */
+function handleOf(path) {
+  if (path.handle === null) path.handle = path.breaker.__handle()
+  return path.handle
 }
 
 const kCallPath = Symbol('neural-trader.resilience.callPath')
@@ -102,11 +111,11 @@ function callPathOf(breaker) {
 function fastSuccess(path) {
   const words = path.words
   if (Atomics.load(words, STATE_SLOT) === 0) {
-    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(path.handle)
+    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(handleOf(path))
   } else {
     // A failure count to clear, or the circuit moved on: let the core decide.
     followFakeTime()
-    breakerComplete(path.handle, 0, true)
+    breakerComplete(handleOf(path), 0, true)
   }
 }
 
@@ -116,7 +125,7 @@ function report(path, token, ok) {
     return
   }
   followFakeTime()
-  breakerComplete(path.handle, token === FAST ? 0 : token, ok)
+  breakerComplete(handleOf(path), token === FAST ? 0 : token, ok)
 }
 
 function isThenable(value) {
@@ -149,7 +158,7 @@ function call(fn) {
   }
   if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return run(path, fn, FAST)
   followFakeTime()
-  const token = breakerAcquire(path.handle)
+  const token = breakerAcquire(handleOf(path))
   if (token < 0) return rejectOpen(path)
   return run(path, fn, token)
 }
@@ -169,7 +178,7 @@ function rejectOpen(path) {
   Error.stackTraceLimit = 0
   let error
   try {
-    error = new CircuitOpenError(openMessage(path), path.name)
+    error = new CircuitOpenError(openMessage(path), path.breaker.name)
   } finally {
     Error.stackTraceLimit = limit
   }
@@ -191,7 +200,7 @@ function rejectPending() {
 }
 
 function openMessage(path) {
-  if (path.openMessage === null) path.openMessage = `Circuit breaker '${path.name}' is OPEN`
+  if (path.openMessage === null) path.openMessage = `Circuit breaker '${path.breaker.name}' is OPEN`
   return path.openMessage
 }
 
@@ -245,7 +254,9 @@ class TimedCall {
     report(path, this.token, false)
     // The caller is not on the stack when a deadline passes: a stack would show only timer
     // internals, so a timeout carries none.
-    this.reject(withoutStack(() => new CircuitTimeoutError(path.timeoutMessage, path.name, path.timeout)))
+    const name = path.breaker.name
+    const message = `Circuit breaker '${name}' timed out after ${path.timeout} ms`
+    this.reject(withoutStack(() => new CircuitTimeoutError(message, name, path.timeout)))
   }
 }
 
