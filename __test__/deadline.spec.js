@@ -141,3 +141,34 @@ test.serial('an idle breaker keeps no process alive: after timed calls settle or
   t.is(statuses, 'fulfilled,rejected,fulfilled')
   t.true(Number(linger) < 1000, `exited ${linger} ms after the last call settled`)
 })
+
+test.serial('each worker thread keeps its own deadlines: a worker times out on time while the main thread is blocked', async (t) => {
+  const { Worker } = require('node:worker_threads')
+  const path = require('node:path')
+  const entry = JSON.stringify(path.join(__dirname, '..', 'resilience.js'))
+  const worker = new Worker(
+    `
+    const { parentPort } = require('node:worker_threads')
+    const { performance } = require('node:perf_hooks')
+    const { CircuitBreaker, CircuitTimeoutError } = require(${entry})
+    parentPort.once('message', async () => {
+      const cb = new CircuitBreaker('worker-deadline', { timeout: 50 })
+      const started = performance.now()
+      const reason = await cb.call(() => new Promise(() => {})).catch((e) => e)
+      parentPort.postMessage({ timedOut: reason instanceof CircuitTimeoutError, elapsed: performance.now() - started })
+    })
+    parentPort.postMessage('ready')
+  `,
+    { eval: true },
+  )
+  const messages = []
+  const next = () => new Promise((resolve) => worker.once('message', resolve))
+  t.is(await next(), 'ready')
+  const result = next()
+  worker.postMessage('go')
+  busyWait(300) // the main thread's loop (and wheel) is blocked; the worker's is not
+  messages.push(await result)
+  await worker.terminate()
+  t.true(messages[0].timedOut)
+  t.true(messages[0].elapsed >= 50 && messages[0].elapsed < 250, `timed out after ${messages[0].elapsed} ms`)
+})
