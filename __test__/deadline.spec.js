@@ -56,8 +56,9 @@ test.serial('an idle event loop: the timeout fires close to its deadline, never 
 
 // Lateness of a call's timeout against a plain setTimeout armed at the same moment (the event
 // loop's own lag, which no deadline can beat): a deadline is never early, and late by at most
-// the wheel's two ticks (20 ms) beyond that lag.
-test.serial('deadlines are never early, and late by at most 20 ms beyond the event loop lag', async (t) => {
+// three ticks (30 ms) beyond that lag: the tick of margin, the rounding of the deadline to a
+// tick, and the phase of the interval (typically 10-20 ms).
+test.serial('deadlines are never early, and late by at most 30 ms beyond the event loop lag', async (t) => {
   const { performance } = require('node:perf_hooks')
   const worst = { early: 0, late: -Infinity }
   for (let i = 0; i < 24; i++) {
@@ -79,7 +80,7 @@ test.serial('deadlines are never early, and late by at most 20 ms beyond the eve
   }
   t.log(`worst: ${worst.early.toFixed(1)} ms early, ${worst.late.toFixed(1)} ms late beyond the loop's lag`)
   t.true(worst.early >= 0, `a deadline fired ${-worst.early} ms early`)
-  t.true(worst.late <= 21, `a deadline fired ${worst.late} ms late beyond the loop's lag`)
+  t.true(worst.late <= 31, `a deadline fired ${worst.late} ms late beyond the loop's lag`)
 })
 
 test.serial('a call made late in a long synchronous task counts its deadline from when it was made', async (t) => {
