@@ -92,8 +92,9 @@ if (typeof Symbol.asyncDispose === 'symbol') {
 // A name left out here would exist for `require()` only, so __test__/esm.spec.js checks that this
 // list is exactly the binding's public names. The native half of the call path and the helper
 // registration (`__breakerWords`, `__breakerAcquire`, `__breakerComplete`, `__breakerFold`,
-// `__sharedLayout`, `__setJsHelpers`, `__skipTime`) stay private. `__napiBindingTarget` is napi-rs's marker of
-// the artifact that loaded (declared in index.d.ts), kept as it was.
+// `__sharedLayout`, `__setJsHelpers`, `__skipTime`, `__clockWords`, `__clockKeep`, `__clockRun`)
+// stay private. `__napiBindingTarget` is napi-rs's marker of the artifact that loaded (declared
+// in index.d.ts), kept as it was.
 exports.ApiCircuitBreaker = binding.ApiCircuitBreaker
 exports.CircuitBreaker = binding.CircuitBreaker
 exports.CircuitBreakerRegistry = binding.CircuitBreakerRegistry

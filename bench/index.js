@@ -228,6 +228,66 @@ function memoryTable(agg) {
   )
 }
 
+// ---- defaults (issue 11) --------------------------------------------------------------------
+
+// Each library with its own defaults: ours with the default config (a 30 s deadline armed on
+// every call), opossum with its defaults (10 s timeout), cockatiel with ConsecutiveBreaker(5)
+// (no timeout). One row per figure, with the goal of issue 11 and whether this run meets it.
+function defaultsRows(res) {
+  const rows = []
+  const add = (figure, ours, opossum, cockatiel, unit, goal, met) =>
+    rows.push({ figure, ours, opossum, cockatiel, unit, goal, met })
+  if (res.closed) {
+    const r = byId(res.closed)
+    const ours = r['ours-def'].overhead
+    const op = r['opossum-def'].overhead
+    const ck = r.cockatiel.overhead
+    add('closed-circuit overhead over a bare `await`', ours, op, ck, 'ns', '<= cockatiel and <= 0.15x opossum', ours <= ck && ours <= 0.15 * op)
+    const nt = r['ours-nt'].overhead
+    add('closed-circuit overhead, ours `{ timeout: false }`', nt, NaN, NaN, 'ns', '<= 48 ns (issue 11: unchanged)', nt <= 48)
+  }
+  if (res.fan) {
+    const r = byId(res.fan)
+    const tp = (id) => 1e9 / r[id].median
+    const ours = tp('ours-def')
+    add('1000 calls in flight', ours, tp('opossum-def'), tp('cockatiel'), 'calls/s', '>= cockatiel and >= 2.5x opossum', ours >= tp('cockatiel') && ours >= 2.5 * tp('opossum-def'))
+  }
+  if (res.open) {
+    const r = byId(res.open)
+    const op = r.opossum.median
+    add('open rejection, `stackTrace: false` (no stack)', r['ours-nostack'].median, op, r.cockatiel.median, 'ns', '<= 0.3x opossum', r['ours-nostack'].median <= 0.3 * op)
+    add('open rejection, default (stack from the caller)', r.ours.median, op, r.cockatiel.median, 'ns', '<= 0.5x opossum', r.ours.median <= 0.5 * op)
+  }
+  if (res.memory) {
+    for (const mode of ['created', 'called']) {
+      const m = (lib) => res.memory[`${lib}/${mode}`]
+      const what = mode === 'created' ? 'before any call' : 'after one call each'
+      add(`memory per breaker ${what}, RSS`, m('ours').rss, m('opossum').rss, m('cockatiel').rss, 'B', '<= 0.1x opossum', m('ours').rss <= 0.1 * m('opossum').rss)
+      add(`memory per breaker ${what}, JS heap`, m('ours').heap, m('opossum').heap, m('cockatiel').heap, 'B', '<= 0.1x opossum', m('ours').heap <= 0.1 * m('opossum').heap)
+    }
+  }
+  return rows
+}
+
+function defaultsTable(res) {
+  const fmt = (x, unit) => (Number.isFinite(x) ? `${unit === 'ns' ? f1(x) : f0(x)} ${unit}` : '-')
+  const rows = defaultsRows(res).map((d) => [
+    d.figure,
+    fmt(d.ours, d.unit),
+    fmt(d.opossum, d.unit),
+    fmt(d.cockatiel, d.unit),
+    Number.isFinite(d.opossum) ? fx(d.ours / d.opossum) : '-',
+    Number.isFinite(d.cockatiel) ? fx(d.ours / d.cockatiel) : '-',
+    d.goal,
+    d.met ? 'PASS' : 'FAIL',
+  ])
+  return table(
+    ['figure', 'ours, default config', 'opossum 10, default', 'cockatiel 4, ConsecutiveBreaker(5)', 'ours / opossum', 'ours / cockatiel', 'goal (issue 11)', 'result'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+  )
+}
+
 // ---- targets --------------------------------------------------------------------------------
 
 function targets(res) {
@@ -343,6 +403,11 @@ async function main() {
       'Growth per breaker between a baseline and the moment all breakers are alive, both after forced GCs. JS heap = `heapUsed`; RSS = resident set; native = RSS minus the V8 heap\'s physical size (malloc: for ours, the Rust breaker and the Node-API wrapping). µs/breaker: time to create (and call once) each breaker.',
     )
   }
+  parts.push(
+    '### Defaults: each library with its own defaults (issue 11)',
+    defaultsTable(res),
+    'Ours: `new CircuitBreaker(name)` (a 30 s deadline armed on every call); opossum: `new CircuitBreaker(fn)` (10 s timeout); cockatiel: `circuitBreaker(handleAll, { halfOpenAfter, breaker: new ConsecutiveBreaker(5) })` (no timeout). Figures from the sections above (medians of the same run); throughput for 1000 in flight, so higher is better there.',
+  )
   parts.push('### Targets', targets(res))
   if (problems.length) parts.push(`Sanity checks failed: ${problems.join('; ')}`)
   const body = parts.join('\n\n')
@@ -367,7 +432,7 @@ async function main() {
       '- Wrapped fn: `async () => 42`. Sections 1-3 run in one process. Each strategy has its own loop function, compiled from its own source text, and its own `fn`, so that no call site is shared between strategies.',
       '- Per section: warm-up and calibration of every strategy (~' + config.warmMs + ' ms each, which also sizes its sample to ~' + config.sampleMs + ' ms), one untimed interleaved pass, then ' + config.reps + ' repetitions; in each repetition every strategy takes one sample, in an order rotated by one each repetition, with a forced full GC before each sample. Figures are medians over the repetitions; IQR is the interquartile range of the samples relative to the median.',
       '- Closed circuit: `for (...) await breaker.call(fn)` (opossum: `await breaker.fire()`, cockatiel: `await policy.execute(fn)`). Configurations: ours `{ timeout: false }` and default (30 s timeout armed on every call); opossum `{ timeout: false }` and default (10 s timeout, one `setTimeout` per call); cockatiel `circuitBreaker(handleAll, { halfOpenAfter: 60000, breaker: new ConsecutiveBreaker(5) })`.',
-      '- Open circuit: each breaker is opened by failing calls (reset timeout / halfOpenAfter one hour), then measured with `try { await breaker.call(fn) } catch {}`; a check after the section confirms that the circuits stayed open and that `fn` never ran. Ours and opossum use default options otherwise; ours twice: by default (a `CircuitOpenError` with a stack that starts at the caller, as opossum's errors have) and with `stackTrace: false`.',
+      '- Open circuit: each breaker is opened by failing calls (reset timeout / halfOpenAfter one hour), then measured with `try { await breaker.call(fn) } catch {}`; a check after the section confirms that the circuits stayed open and that `fn` never ran. Ours and opossum use default options otherwise; ours twice: by default (a `CircuitOpenError` with a stack that starts at the caller, as opossum\'s errors have) and with `stackTrace: false`.',
       '- 1000 in flight: `for (...) { for (i < 1000) ps[i] = breaker.call(fn); await Promise.all(ps) }`.',
       '- Memory: `node --expose-gc bench/memory.js <lib> <mode> <count>` per library and mode, median of ' + config.memRuns + ' runs, runs interleaved. Each child warms up with 1000 breakers (dropped), grows the young generation to its maximum with garbage (so that its one-off growth of ~30 MB is not counted per breaker: without this step ours reads ~860 B RSS per created breaker instead of ~680, because its light warm-up leaves that growth inside its delta, while opossum\'s warm-up already triggers it), allocates the holding array, then measures after forced GCs. The target is checked on both the JS heap and the RSS figure. Mode `called` calls every breaker once (in batches of 1000) before the final measurement: ours builds its per-breaker call path on the first call.',
       '',

@@ -3,7 +3,7 @@
 //
 // Why in JavaScript: attaching `then` to a promise from Rust costs 0.3-5 us per call, and a call
 // of a method of a napi class ~280 ns. Here a call through a closed circuit never enters native
-// code: it reads the breaker's state from Rust memory with `Atomics.load` (an external
+// code: it reads the breaker's state from Rust memory with a plain load (an external
 // ArrayBuffer over the breaker's shared words, the same memory in every worker thread), runs
 // `fn`, and counts the success with one `Atomics.add`. That costs ~48 ns over a bare `await fn()`
 // (bench/RESULTS.md, `{ timeout: false }`). Failures, calls while the circuit is not closed, and
@@ -46,25 +46,34 @@ const { followFakeTime } = require('./clock.js')
 const { isWrongReceiver } = require('./receiver.js')
 
 const [STATE_SLOT, FAST_SUCCESS_SLOT, MODE_MASK] = sharedLayout()
+// The state slot is read with a plain load, not `Atomics.load`: V8 11.3 (Node 20) does not inline
+// `Atomics` (~12 ns each against ~1 ns). The slot is one aligned 32-bit word that only the core
+// changes, by compare-and-swap: a load never sees half of a write (x86-64, AArch64), and no load
+// here is repeated in a loop the compiler could hoist it out of. The state may change right
+// after it is read either way (the core owns every transition). The fast-success count stays an
+// `Atomics.add`: it is a read-modify-write shared with Rust.
 // Token of a call admitted by the JS fast path (closed circuit); native tokens are >= 0.
 const FAST = -2
 // The fast-success counter (an Int32 slot) is folded into the core's 64-bit totals from here on.
 const FOLD_AT = 0x3fffffff
 
-/** Per-breaker state of the call path, made on the first call of each JS wrapper. */
+/** Per-breaker state of the call path, made on the first call of each JS wrapper. What only
+ * failures, rejections and timeouts need (the native handle, the name, the messages) is made
+ * when first needed: a breaker that only ever succeeds keeps none of it (bench/memory.js). */
 class CallPath {
   constructor(breaker) {
-    this.handle = breaker.__handle()
-    this.name = breaker.name
-    const { timeout } = breaker.options
-    this.timeout = timeout === false ? 0 : timeout
+    this.breaker = breaker
+    this.handle = null // handleOf
+    const options = breaker.options
+    this.timeout = options.timeout === false ? 0 : options.timeout
     this.ticks = this.timeout === 0 ? 0 : Math.ceil(this.timeout / TICK_MS) + 1
-    this.stackTrace = breaker.options.stackTrace !== false
-    this.openMessage = `Circuit breaker '${this.name}' is OPEN`
-    this.timeoutMessage = `Circuit breaker '${this.name}' timed out after ${this.timeout} ms`
+    this.stackTrace = options.stackTrace !== false
+    this.openMessage = null // openMessage
     try {
-      this.words = new Int32Array(breakerWords(this.handle))
-    } catch {
+      // The handle only lends the words their breaker: it is dropped once they are mapped.
+      this.words = new Int32Array(breakerWords(breaker.__handle()))
+    } catch (error) {
+      if (isWrongReceiver(error)) throw error
       // The runtime forbids external buffers: a state slot that never reads CLOSED sends every
       // call through the native path, which is slower but exact.
       this.words = new Int32Array([1, 0, 0, 0])
@@ -75,10 +84,16 @@ class CallPath {
     }
     this.onError = (error) => {
       followFakeTime()
-      breakerComplete(this.handle, 0, false)
+      breakerComplete(handleOf(this), 0, false)
       throw error
     }
   }
+}
+
+/** The handle the native half of the call path takes, made on first use. */
+function handleOf(path) {
+  if (path.handle === null) path.handle = path.breaker.__handle()
+  return path.handle
 }
 
 const kCallPath = Symbol('neural-trader.resilience.callPath')
@@ -101,12 +116,12 @@ function callPathOf(breaker) {
 
 function fastSuccess(path) {
   const words = path.words
-  if (Atomics.load(words, STATE_SLOT) === 0) {
-    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(path.handle)
+  if (words[STATE_SLOT] === 0) {
+    if (Atomics.add(words, FAST_SUCCESS_SLOT, 1) >= FOLD_AT) breakerFold(handleOf(path))
   } else {
     // A failure count to clear, or the circuit moved on: let the core decide.
     followFakeTime()
-    breakerComplete(path.handle, 0, true)
+    breakerComplete(handleOf(path), 0, true)
   }
 }
 
@@ -116,7 +131,7 @@ function report(path, token, ok) {
     return
   }
   followFakeTime()
-  breakerComplete(path.handle, token === FAST ? 0 : token, ok)
+  breakerComplete(handleOf(path), token === FAST ? 0 : token, ok)
 }
 
 function isThenable(value) {
@@ -147,21 +162,52 @@ function call(fn) {
       return Promise.reject(error)
     }
   }
-  if ((Atomics.load(path.words, STATE_SLOT) & MODE_MASK) === 0) return run(path, fn, FAST)
+  if ((path.words[STATE_SLOT] & MODE_MASK) === 0) return run(path, fn, FAST)
   followFakeTime()
-  const token = breakerAcquire(path.handle)
-  if (token < 0) return Promise.reject(openError(path))
+  const token = breakerAcquire(handleOf(path))
+  if (token < 0) return rejectOpen(path)
   return run(path, fn, token)
 }
 
 // The rejection of a call the circuit refused: with a stack that starts at the caller of `call`
 // (as any Node error's would), or none with `stackTrace: false`, where rejections are hot and a
 // stack costs most of their price (bench/index.js measures both).
-function openError(path) {
-  if (!path.stackTrace) return withoutStack(() => new CircuitOpenError(path.openMessage, path.name))
-  const error = withoutStack(() => new CircuitOpenError(path.openMessage, path.name))
-  Error.captureStackTrace(error, call)
-  return error
+//
+// The promise is rejected one microtask later, once the caller's `await` (or `catch`) is
+// attached: a promise rejected with no handler yet costs Node's unhandled-rejection bookkeeping
+// twice (reported, then withdrawn: ~400 ns of the ~2 us a rejection cost), one rejected later
+// none. The microtask is a reaction of a resolved promise (Node's queueMicrotask adds ~150 ns
+// of async-context bookkeeping); one serves every rejection made before it runs.
+function rejectOpen(path) {
+  // As withoutStack (lib/errors.js), inline: no closure on this path.
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  let error
+  try {
+    error = new CircuitOpenError(openMessage(path), path.breaker.name)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+  if (path.stackTrace) Error.captureStackTrace(error, call)
+  const promise = new Promise(capture)
+  if (pendingRejections.length === 0) resolved.then(rejectPending)
+  pendingRejections.push(capturedReject, error)
+  return promise
+}
+
+// Open-circuit rejections waiting for their microtask: reject function, error, reject, error...
+let pendingRejections = []
+const resolved = Promise.resolve()
+
+function rejectPending() {
+  const list = pendingRejections
+  pendingRejections = []
+  for (let i = 0; i < list.length; i += 2) list[i](list[i + 1])
+}
+
+function openMessage(path) {
+  if (path.openMessage === null) path.openMessage = `Circuit breaker '${path.breaker.name}' is OPEN`
+  return path.openMessage
 }
 
 // Runs an admitted call: `token` is FAST (admitted here, circuit closed) or the core's permit.
@@ -199,11 +245,11 @@ function run(path, fn, token) {
 
 /** A call waiting for `fn`'s promise or its deadline: an entry of the wheel (lib/deadline.js). */
 class TimedCall {
-  constructor(path, token) {
+  constructor(path, token, resolve, reject) {
     this.path = path
     this.token = token
-    this.resolve = null
-    this.reject = null
+    this.resolve = resolve
+    this.reject = reject
     this.bucket = null
     this.index = 0
   }
@@ -214,30 +260,42 @@ class TimedCall {
     report(path, this.token, false)
     // The caller is not on the stack when a deadline passes: a stack would show only timer
     // internals, so a timeout carries none.
-    this.reject(withoutStack(() => new CircuitTimeoutError(path.timeoutMessage, path.name, path.timeout)))
+    const name = path.breaker.name
+    const message = `Circuit breaker '${name}' timed out after ${path.timeout} ms`
+    this.reject(withoutStack(() => new CircuitTimeoutError(message, name, path.timeout)))
+  }
+}
+
+// The executor of every timed call's promise: module-level, so that making the promise creates
+// no closure; it hands the resolving functions over through these two variables.
+let capturedResolve = null
+let capturedReject = null
+function capture(resolve, reject) {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
+function timedSettled(timed, value) {
+  if (unschedule(timed)) {
+    report(timed.path, timed.token, true)
+    timed.resolve(value)
+  }
+}
+
+function timedFailed(timed, error) {
+  if (unschedule(timed)) {
+    report(timed.path, timed.token, false)
+    timed.reject(error)
   }
 }
 
 function withTimeout(path, promise, token) {
-  const timed = new TimedCall(path, token)
-  const outer = new Promise((resolve, reject) => {
-    timed.resolve = resolve
-    timed.reject = reject
-  })
+  const outer = new Promise(capture)
+  const timed = new TimedCall(path, token, capturedResolve, capturedReject)
   schedule(timed, path.ticks, path.timeout)
   promise.then(
-    (value) => {
-      if (unschedule(timed)) {
-        report(path, token, true)
-        timed.resolve(value)
-      }
-    },
-    (error) => {
-      if (unschedule(timed)) {
-        report(path, token, false)
-        timed.reject(error)
-      }
-    },
+    (value) => timedSettled(timed, value),
+    (error) => timedFailed(timed, error),
   )
   return outer
 }

@@ -7,10 +7,20 @@
 // calls are pending, ticks every TICK_MS. A timed call joins the bucket of the tick at which it
 // expires (`schedule`) and leaves it in O(1) when it settles first (`unschedule`: the bucket's
 // last entry takes its place). With the default 30 s timeout armed on every call, a call through
-// a closed circuit costs ~190 ns over a bare `await`, against ~1020 ns for opossum's
-// `setTimeout` per call (bench/RESULTS.md). Deadlines are counted in ticks of the real
-// monotonic clock (not in firings of the interval, which a busy event loop delays), so a call
-// never outlives its timeout by more than the interval's lateness.
+// a closed circuit costs ~100 ns more than without (bench/RESULTS.md, against ~1000 ns for
+// opossum's `setTimeout` per call). Deadlines are counted in ticks of the real monotonic clock
+// (not in firings of the interval, which a busy event loop delays), so a call never outlives its
+// timeout by more than two ticks beyond the interval's lateness, and never times out early.
+//
+// The clock: a deadline reads the shared deadline clock (lib/clock.js), a word a native thread
+// keeps current while any wheel runs, ~6 ns where `performance.now()` costs ~45 ns; it moves on
+// while this thread is blocked, so a call made late in a long task counts from when it was made.
+// It may lag the exact clock (never lead it) by about a millisecond; every deadline has a tick of
+// margin, and each tick of the interval reads the exact clock, expires on it, and, if it saw the
+// word lag by more than half a tick (the clock thread starved of CPU), has deadlines read the
+// exact clock until it catches up. Settling by marking (leaving settled calls in their buckets
+// until the sweep drops the bucket whole) was not kept: with a 30 s deadline every settled call
+// would stay reachable for 30 s, gigabytes at millions of calls a second.
 //
 // Fake timers (jest's, vitest's, @sinonjs/fake-timers, see lib/clock.js): the wheel never uses
 // them. It reads real time and starts its interval with the real `setInterval`, even when the
@@ -28,7 +38,7 @@
 //
 // Imports: lib/clock.js.
 
-const { fakeClock, fakeNow, realNow, realTimers } = require('./clock.js')
+const { fakeClock, fakeNow, realTimers, coarseNow, keepClock, runClock } = require('./clock.js')
 
 const TICK_MS = 10
 
@@ -46,8 +56,20 @@ const FAKE = Object.freeze([])
 let fakeTimedBy
 const fakeTimed = new Map()
 
-function currentTick() {
-  return Math.floor(realNow() / TICK_MS)
+// True while the shared clock was last seen lagging the exact clock by more than half a tick
+// (its thread starved of CPU): deadlines then read the exact clock, so that none is set early.
+let lagging = false
+
+// The tick a deadline counts from: on the shared clock, which may lag the exact one (never lead
+// it); `schedule` adds a tick of margin, so a lag under a tick never makes a deadline early.
+function scheduleTick() {
+  return Math.floor((lagging ? keepClock() : coarseNow()) / TICK_MS)
+}
+
+// The exact tick, from `exact` (the exact clock read after `coarse`, the shared one).
+function exactTick(coarse, exact) {
+  lagging = exact - coarse > TICK_MS / 2
+  return Math.floor(exact / TICK_MS)
 }
 
 /** Times `entry` out `ms` milliseconds from now (`ticks` ticks of the wheel). */
@@ -59,7 +81,7 @@ function schedule(entry, ticks, ms) {
     return
   }
   if (timer === null) start()
-  const due = currentTick() + ticks
+  const due = scheduleTick() + ticks
   let bucket = lastBucket
   if (due !== lastDue || bucket === null) {
     bucket = buckets.get(due)
@@ -79,7 +101,9 @@ function schedule(entry, ticks, ms) {
 // Ref'd on purpose, like any pending deadline: it runs only while timed calls are pending.
 function start() {
   const { setInterval, clearInterval } = realTimers()
-  expiredUpTo = currentTick()
+  // The word was just refreshed (its thread may have been parked): it does not lag.
+  const exact = runClock(true)
+  expiredUpTo = exactTick(exact, exact)
   clearTimer = clearInterval
   timer = setInterval(onTick, TICK_MS)
 }
@@ -105,7 +129,8 @@ function unschedule(entry) {
 }
 
 function onTick() {
-  const now = currentTick()
+  const coarse = coarseNow()
+  const now = exactTick(coarse, keepClock())
   while (expiredUpTo < now && pending > 0) {
     expiredUpTo++
     const expired = buckets.get(expiredUpTo)
@@ -114,6 +139,7 @@ function onTick() {
   if (pending === 0) {
     clearTimer(timer)
     timer = null
+    runClock(false)
     buckets.clear()
     lastDue = -1
     lastBucket = null

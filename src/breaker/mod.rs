@@ -3,6 +3,7 @@
 //! breaker shares.
 
 mod class;
+mod coarse_clock;
 mod fast_path;
 mod metrics;
 mod options;
