@@ -114,7 +114,9 @@ pub fn clock_keep() -> f64 {
 #[napi(skip_typescript, js_name = "__clockRun")]
 pub fn clock_run(delta: i32) -> f64 {
     let now = refresh();
-    if RUNNING.fetch_add(i64::from(delta.signum()), Ordering::AcqRel) + i64::from(delta.signum()) > 0 {
+    if RUNNING.fetch_add(i64::from(delta.signum()), Ordering::AcqRel) + i64::from(delta.signum())
+        > 0
+    {
         ticker().unpark();
     }
     now as f64

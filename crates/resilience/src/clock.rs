@@ -85,9 +85,7 @@ impl Clock for MonotonicClock {
         // SAFETY: `ts` is a valid, writable timespec and CLOCK is a clock id this OS supports;
         // clock_gettime cannot fail for it, and if it did `ts` would stay zero (never a panic).
         unsafe { libc::clock_gettime(CLOCK, &mut ts) };
-        (ts.tv_sec as u64) * 1_000
-            + (ts.tv_nsec as u64) / 1_000_000
-            + SKIPPED_MS.load(Relaxed)
+        (ts.tv_sec as u64) * 1_000 + (ts.tv_nsec as u64) / 1_000_000 + SKIPPED_MS.load(Relaxed)
     }
 }
 
@@ -103,8 +101,7 @@ impl Clock for MonotonicClock {
         use std::sync::OnceLock;
         use std::time::Instant;
         static EPOCH: OnceLock<Instant> = OnceLock::new();
-        EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
-            + SKIPPED_MS.load(Relaxed)
+        EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64 + SKIPPED_MS.load(Relaxed)
     }
 }
 
